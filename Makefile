@@ -1,0 +1,39 @@
+# kaohe — the two commands of the README are `make run` and `make test`.
+# Each creates .venv when it is missing and installs the pinned dependencies into it.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+SAMPLE := sources/landing/sample
+SCALE ?= 10
+
+.PHONY: install run test lint dev bench clean
+
+install: $(INSTALLED)
+
+$(INSTALLED): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+$(SAMPLE)/_READY: | $(INSTALLED)
+	$(BIN)/kaohe generate --out $(SAMPLE) --scale 1 --seed 20231231
+
+run: $(INSTALLED) $(SAMPLE)/_READY
+	$(BIN)/kaohe run
+
+test: $(INSTALLED)
+	$(BIN)/python -m pytest -q
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check dagster_project tests
+	$(BIN)/ruff format --check dagster_project tests
+
+dev: $(INSTALLED)
+	$(BIN)/dagster dev
+
+bench: $(INSTALLED)
+	$(BIN)/python -m dagster_project.bench --scale $(SCALE)
+
+clean:
+	rm -rf warehouse sources/landing dbt/target dbt/logs

@@ -1,0 +1,199 @@
+"""Read one delivered table file (CSV in UTF-8 or GB18030/GBK, or XLSX) into text cells.
+
+The result has the contract's column names (English or Chinese headers accepted), '' for empty
+cells, and the file line of every row. A file that cannot be read as a whole raises
+`UnreadableFile` with one message naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dagster_project.contracts import Contract, check_header
+
+TABLE_SUFFIXES = (".csv", ".xlsx")
+
+
+class UnreadableFile(Exception):
+    """The file as a whole cannot be loaded (encoding, structure, header)."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+@dataclass
+class TableFile:
+    path: Path
+    sha256: str
+    encoding: str  # utf-8 | gb18030 | xlsx
+    frame: pd.DataFrame  # contract columns as text, '' = null
+    lines: np.ndarray  # file line of each row (header = line 1)
+    extra: pd.Series | None  # JSON of extra columns per row, when the file has any
+
+
+def find_table_file(folder: Path, contract: Contract) -> Path | None:
+    for suffix in TABLE_SUFFIXES:
+        path = folder / f"{contract.table}{suffix}"
+        if path.is_file():
+            return path
+    return None
+
+
+def _decode(path: Path, data: bytes) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as exc:
+        raise UnreadableFile(
+            path,
+            f"not valid UTF-8 or GB18030/GBK text (byte {exc.start}); "
+            "re-export the table as CSV in UTF-8 or GBK",
+        ) from None
+
+
+def _read_csv(path: Path, data: bytes) -> tuple[list[str], pd.DataFrame, np.ndarray, str]:
+    text, encoding = _decode(path, data)
+    if not text.strip():
+        raise UnreadableFile(path, "the file is empty (no header row)")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            na_filter=False,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise UnreadableFile(path, f"not a well-formed CSV table ({str(exc).strip()})") from None
+    header = [str(c) for c in frame.columns]
+    # Rows with fewer fields than the header come back as NaN cells (real empty cells are '').
+    blank = frame.isna().all(axis=1) | (
+        (frame.iloc[:, 0] == "") & frame.iloc[:, 1:].isna().all(axis=1)
+    )
+    trailing = blank[::-1].cumprod()[::-1].astype(bool)
+    frame = frame[~trailing]
+    short = frame.isna().any(axis=1).to_numpy()
+    if short.any():
+        where = np.flatnonzero(short)[:5] + 2
+        raise UnreadableFile(
+            path,
+            f"line(s) {', '.join(map(str, where))} have fewer fields than the header "
+            f"({len(header)}); the file looks truncated",
+        )
+    return header, frame, np.arange(2, len(frame) + 2), encoding
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.10f}".rstrip("0").rstrip(".") if value == value else ""
+    return str(value).strip()
+
+
+def _read_xlsx(path: Path) -> tuple[list[str], pd.DataFrame, np.ndarray, str]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+        raise UnreadableFile(path, f"not a readable XLSX workbook ({exc})") from None
+    except Exception as exc:  # zipfile.BadZipFile and friends from a truncated file
+        raise UnreadableFile(
+            path, f"not a readable XLSX workbook ({type(exc).__name__}: {exc})"
+        ) from None
+    try:
+        rows = workbook.worksheets[0].iter_rows(values_only=True)
+        header_row = next(rows, None)
+        if header_row is None:
+            raise UnreadableFile(path, "the first sheet is empty (no header row)")
+        header = [_cell_text(h) for h in header_row]
+        width = len(header)
+        records, lines = [], []
+        for line, row in enumerate(rows, start=2):
+            cells = [_cell_text(v) for v in row[:width]]
+            if not any(cells):
+                continue
+            records.append(cells + [""] * (width - len(cells)))
+            lines.append(line)
+    except UnreadableFile:
+        raise
+    except Exception as exc:
+        raise UnreadableFile(
+            path, f"the workbook is damaged ({type(exc).__name__}: {exc})"
+        ) from None
+    finally:
+        workbook.close()
+    frame = (
+        pd.DataFrame(records, columns=header, dtype=object)
+        if records
+        else pd.DataFrame(columns=header, dtype=object)
+    )
+    return header, frame, np.asarray(lines, dtype=np.int64), "xlsx"
+
+
+def read_table_file(path: Path, contract: Contract) -> TableFile:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableFile(path, f"cannot be opened ({exc.strerror})") from None
+    sha256 = hashlib.sha256(data).hexdigest()
+    if path.suffix == ".xlsx":
+        header, frame, lines, encoding = _read_xlsx(path)
+    else:
+        header, frame, lines, encoding = _read_csv(path, data)
+    rename, missing = check_header(contract, header)
+    required_missing = [c for c in missing if contract.column(c).required]
+    if required_missing:
+        raise UnreadableFile(
+            path,
+            "required column(s) missing from the header: "
+            + ", ".join(f"{c} [{contract.column(c).zh}]" for c in required_missing),
+        )
+    extra_cols = [h for h in header if h not in rename]
+    extra = None
+    if extra_cols:
+        extra = pd.Series(
+            [
+                json.dumps(dict(zip(extra_cols, row, strict=True)), ensure_ascii=False)
+                for row in frame[extra_cols].astype(str).itertuples(index=False, name=None)
+            ],
+            dtype=object,
+        )
+    frame = frame[list(rename)].rename(columns=rename)
+    for column in missing:
+        frame[column] = ""
+    frame = (
+        frame[contract.column_names]
+        .astype(object)
+        .apply(lambda s: s.str.strip())
+        .reset_index(drop=True)
+    )
+    return TableFile(
+        path=path, sha256=sha256, encoding=encoding, frame=frame, lines=lines, extra=extra
+    )
