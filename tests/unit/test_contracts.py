@@ -55,7 +55,7 @@ def test_every_column_has_a_chinese_header_and_a_description():
 
 def test_personal_columns_are_marked():
     persons = load_contracts()["staffing.persons"]
-    assert {c.name for c in persons.columns if c.pii} == {"id_number", "name"}
+    assert {c.name for c in persons.columns if c.pii} == {"person_id", "id_number", "name"}
 
 
 @pytest.mark.parametrize(

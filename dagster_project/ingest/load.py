@@ -1,0 +1,291 @@
+"""Load one system of a delivery into the raw schema of the warehouse, with quarantine.
+
+Per SOURCES.md: each file is a full snapshot of its table; valid rows go to
+`raw.<system>__<table>` with their load metadata, rejected rows to `raw.quarantine` (one row
+per violation) and `raw.quarantine_rows` (the whole row); a file identical to one already
+loaded adds no rows but becomes current again; a file that cannot be read fails the whole
+system, and nothing of that system is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from dagster_project.contracts import Contract, key_values, load_contracts, normalise, validate
+from dagster_project.ingest.readers import UnreadableFile, find_table_file, read_table_file
+
+log = logging.getLogger(__name__)
+
+RAW = "raw"
+LOAD_COLUMNS = ["_load_id", "_file", "_line", "_file_sha256", "_loaded_at", "_extra"]
+
+DDL = f"""
+create schema if not exists {RAW};
+create table if not exists {RAW}.loads (
+    load_id integer primary key, delivery varchar, system varchar, table_name varchar,
+    file varchar, file_sha256 varchar, encoding varchar, loaded_at timestamp,
+    rows_read integer, rows_accepted integer, rows_rejected integer
+);
+create table if not exists {RAW}.load_events (
+    applied_at timestamp, delivery varchar, table_name varchar, load_id integer, reused boolean
+);
+create table if not exists {RAW}.current_loads (
+    table_name varchar primary key, load_id integer, applied_at timestamp
+);
+create table if not exists {RAW}.quarantine (
+    load_id integer, delivery varchar, system varchar, table_name varchar, file varchar,
+    line integer, column_name varchar, value varchar, reason varchar
+);
+create table if not exists {RAW}.quarantine_rows (
+    load_id integer, system varchar, table_name varchar, file varchar, line integer, row_json varchar
+);
+create table if not exists {RAW}.load_failures (
+    failed_at timestamp, delivery varchar, system varchar, file varchar, problem varchar
+);
+create table if not exists {RAW}.deliveries (
+    delivery varchar primary key, path varchar, applied_at timestamp
+);
+"""
+
+
+class SystemLoadError(Exception):
+    """A system's delivery could not be loaded; nothing of it was written."""
+
+
+def raw_column(contract: Contract, column: str) -> str:
+    """Personal columns are stored only as keyed hashes, under `<column>_hash`."""
+    return f"{column}_hash" if contract.column(column).pii else column
+
+
+def raw_columns(contract: Contract) -> list[str]:
+    return [raw_column(contract, c) for c in contract.column_names]
+
+
+def raw_table(contract: Contract) -> str:
+    return f"{contract.system}__{contract.table}"
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(DDL)
+    for contract in load_contracts().values():
+        columns = ", ".join(f"{c} varchar" for c in raw_columns(contract))
+        con.execute(
+            f"create table if not exists {RAW}.{raw_table(contract)} ({columns}, "
+            "_load_id integer, _file varchar, _line integer, _file_sha256 varchar, "
+            "_loaded_at timestamp, _extra varchar)"
+        )
+
+
+def keyed_hash(values: pd.Series, key: bytes) -> pd.Series:
+    """HMAC-SHA256 of each non-empty value (hex); '' stays ''."""
+    return values.map(lambda v: hmac.new(key, v.encode("utf-8"), hashlib.sha256).hexdigest() if v else "")
+
+
+def mask_personal(contract: Contract, frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
+    masked = frame.copy()
+    for column in contract.columns:
+        if column.pii:
+            masked[column.name] = keyed_hash(frame[column.name], key)
+    return masked
+
+
+@dataclass
+class TableLoad:
+    table: str
+    file: str
+    load_id: int
+    rows: int
+    accepted: int
+    rejected: int
+    violations: int
+    reused: bool
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class SystemLoad:
+    system: str
+    delivery: str
+    tables: list[TableLoad]
+    missing: list[str]  # tables of the system without a file in this delivery (kept as they were)
+
+
+def _current_keys(con: duckdb.DuckDBPyConnection, contract: Contract) -> set[str]:
+    key = " || '+' || ".join(raw_column(contract, c) for c in contract.key)
+    rows = con.execute(
+        f"select {key} from {RAW}.{raw_table(contract)} "
+        f"where _load_id = (select load_id from {RAW}.current_loads where table_name = ?)",
+        [contract.name],
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _accepted_keys_of_load(con: duckdb.DuckDBPyConnection, contract: Contract, load_id: int) -> set[str]:
+    key = " || '+' || ".join(raw_column(contract, c) for c in contract.key)
+    return {r[0] for r in con.execute(f"select {key} from {RAW}.{raw_table(contract)} where _load_id = ?", [load_id]).fetchall()}
+
+
+def load_system(
+    con: duckdb.DuckDBPyConnection,
+    delivery_dir: Path,
+    system: str,
+    pii_key: bytes,
+    delivery: str | None = None,
+    now: datetime | None = None,
+) -> SystemLoad:
+    """Load every table file of `<delivery_dir>/<system>/` in one transaction."""
+    delivery = delivery or delivery_dir.name
+    now = now or datetime.now()
+    folder = delivery_dir / system
+    contracts = [c for c in load_contracts().values() if c.system == system]
+    files, missing = {}, []
+    for contract in contracts:
+        path = find_table_file(folder, contract)
+        if path is None:
+            missing.append(contract.name)
+        else:
+            files[contract.name] = path
+    # Read (and so check the structure of) every file before writing anything.
+    try:
+        read = {name: read_table_file(path, load_contracts()[name]) for name, path in files.items()}
+    except UnreadableFile as exc:
+        ensure_schema(con)
+        con.execute(f"insert into {RAW}.load_failures values (?, ?, ?, ?, ?)", [now, delivery, system, str(exc.path), exc.problem])
+        raise SystemLoadError(f"{system}: {exc}; nothing of {system} was loaded, earlier data stay current") from None
+
+    ensure_schema(con)
+    con.execute("begin transaction")
+    try:
+        accepted_keys: dict[str, set[str]] = {}
+        loads = []
+        for contract in contracts:
+            table_file = read.get(contract.name)
+            if table_file is None:
+                continue
+            for ref in contract.references:
+                if ref.table not in accepted_keys:
+                    accepted_keys[ref.table] = _current_keys(con, load_contracts()[ref.table])
+            load = _load_table(con, contract, table_file, accepted_keys, pii_key, delivery, now)
+            loads.append(load)
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return SystemLoad(system=system, delivery=delivery, tables=loads, missing=missing)
+
+
+def _load_table(
+    con: duckdb.DuckDBPyConnection,
+    contract: Contract,
+    table_file,
+    accepted_keys: dict[str, set[str]],
+    pii_key: bytes,
+    delivery: str,
+    now: datetime,
+) -> TableLoad:
+    name = contract.name
+    existing = con.execute(
+        f"select load_id, rows_read, rows_accepted, rows_rejected from {RAW}.loads "
+        "where table_name = ? and file_sha256 = ? order by load_id limit 1",
+        [name, table_file.sha256],
+    ).fetchall()
+    existing = existing[0] if existing else None
+    if existing:
+        load_id, rows, accepted, rejected = existing
+        accepted_keys[name] = _accepted_keys_of_load(con, contract, load_id)
+        _make_current(con, name, load_id, delivery, now, reused=True)
+        violations = con.execute(f"select count(*) from {RAW}.quarantine where load_id = ?", [load_id]).fetchall()[0][0]
+        return TableLoad(name, str(table_file.path), load_id, rows, accepted, rejected, violations, reused=True)
+
+    load_id = con.execute(f"select coalesce(max(load_id), 0) + 1 from {RAW}.loads").fetchall()[0][0]
+    frame = table_file.frame
+    result = validate(contract, frame, accepted_keys)
+    rejected = result.rejected
+    good = normalise(contract, frame[~rejected])
+    accepted_keys[name] = set(key_values(good, contract.key))
+    masked = mask_personal(contract, good, pii_key)
+    masked.columns = raw_columns(contract)
+    lines = table_file.lines
+    masked["_load_id"] = load_id
+    masked["_file"] = str(table_file.path)
+    masked["_line"] = lines[~rejected]
+    masked["_file_sha256"] = table_file.sha256
+    masked["_loaded_at"] = now
+    masked["_extra"] = table_file.extra[~rejected].to_numpy() if table_file.extra is not None else None
+    con.register("incoming", masked)
+    con.execute(f"insert into {RAW}.{raw_table(contract)} by name select * from incoming")
+    con.unregister("incoming")
+
+    violations = result.violations
+    if len(violations):
+        _quarantine(con, contract, table_file, frame, violations, rejected, load_id, delivery, pii_key)
+    reasons = violations["reason"].value_counts().to_dict() if len(violations) else {}
+    con.execute(
+        f"insert into {RAW}.loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [load_id, delivery, contract.system, name, str(table_file.path), table_file.sha256,
+         table_file.encoding, now, len(frame), int((~rejected).sum()), int(rejected.sum())],
+    )
+    _make_current(con, name, load_id, delivery, now, reused=False)
+    log.info("%s: %d rows, %d accepted, %d rejected", name, len(frame), (~rejected).sum(), rejected.sum())
+    return TableLoad(name, str(table_file.path), load_id, len(frame), int((~rejected).sum()),
+                     int(rejected.sum()), len(violations), reused=False, reasons=reasons)
+
+
+def _quarantine(con, contract, table_file, frame, violations, rejected, load_id, delivery, pii_key) -> None:
+    pii = {c.name for c in contract.columns if c.pii}
+    values = violations["value"].astype(str).to_numpy(dtype=object).copy()
+    involves_pii = violations["column"].map(lambda c: bool(pii & set(c.split("+")))).to_numpy()
+    if involves_pii.any():
+        masked_all = mask_personal(contract, frame.iloc[np.unique(violations["row"])], pii_key)
+        for i in np.flatnonzero(involves_pii):
+            row, columns = violations["row"].iat[i], violations["column"].iat[i].split("+")
+            values[i] = "+".join(masked_all.loc[row, c] for c in columns)
+    quarantine = pd.DataFrame(
+        {
+            "load_id": load_id,
+            "delivery": delivery,
+            "system": contract.system,
+            "table_name": contract.name,
+            "file": str(table_file.path),
+            "line": table_file.lines[violations["row"].to_numpy()],
+            "column_name": violations["column"].to_numpy(),
+            "value": values,
+            "reason": violations["reason"].to_numpy(),
+        }
+    )
+    rows = np.flatnonzero(rejected)
+    masked_rows = mask_personal(contract, frame.iloc[rows], pii_key)
+    masked_rows.columns = raw_columns(contract)
+    full = pd.DataFrame(
+        {
+            "load_id": load_id,
+            "system": contract.system,
+            "table_name": contract.name,
+            "file": str(table_file.path),
+            "line": table_file.lines[rows],
+            "row_json": [json.dumps(r, ensure_ascii=False) for r in masked_rows.to_dict("records")],
+        }
+    )
+    con.register("q", quarantine)
+    con.execute(f"insert into {RAW}.quarantine by name select * from q")
+    con.unregister("q")
+    con.register("qr", full)
+    con.execute(f"insert into {RAW}.quarantine_rows by name select * from qr")
+    con.unregister("qr")
+
+
+def _make_current(con, table_name: str, load_id: int, delivery: str, now: datetime, reused: bool) -> None:
+    con.execute(f"insert into {RAW}.load_events values (?, ?, ?, ?, ?)", [now, delivery, table_name, load_id, reused])
+    con.execute(
+        f"insert or replace into {RAW}.current_loads values (?, ?, ?)", [table_name, load_id, now]
+    )

@@ -1,0 +1,19 @@
+with source as (
+    select * from {{ source('performance', 'awards') }}
+    where {{ current_load('performance', 'awards') }}
+),
+
+final as (
+    select
+        award_id,
+        {{ to_int('year') }} as year,
+        unit_code,
+        level,
+        {{ text('title') }} as title,
+        {{ to_date('awarded_on') }} as awarded_on,
+        _load_id as load_id,
+        _line as source_line
+    from source
+)
+
+select * from final

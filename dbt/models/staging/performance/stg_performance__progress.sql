@@ -1,0 +1,19 @@
+with source as (
+    select * from {{ source('performance', 'progress') }}
+    where {{ current_load('performance', 'progress') }}
+),
+
+final as (
+    select
+        task_id,
+        {{ to_int('quarter') }} as quarter,
+        {{ to_date('reported_on') }} as reported_on,
+        {{ to_double('actual_value') }} as actual_value,
+        {{ to_double('actual_pct') }} as actual_pct,
+        verified_status,
+        _load_id as load_id,
+        _line as source_line
+    from source
+)
+
+select * from final

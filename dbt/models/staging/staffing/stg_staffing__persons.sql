@@ -1,0 +1,26 @@
+-- One row per staffing stint. Personal data never reach this model in clear: the register's
+-- person id and ID number arrive as keyed hashes, and the name hash is dropped here.
+with source as (
+    select * from {{ source('staffing', 'persons') }}
+    where {{ current_load('staffing', 'persons') }}
+),
+
+final as (
+    select
+        person_id_hash as person_key,
+        id_number_hash as identity_key,
+        gender,
+        {{ to_date('birth_date') }} as birth_date,
+        unit_code,
+        {{ text('division_code') }} as division_code,
+        staffing_type,
+        position_kind,
+        {{ to_date('entry_date') }} as entry_date,
+        {{ to_date('exit_date') }} as exit_date,
+        status,
+        _load_id as load_id,
+        _line as source_line
+    from source
+)
+
+select * from final

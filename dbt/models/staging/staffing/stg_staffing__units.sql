@@ -1,0 +1,21 @@
+with source as (
+    select * from {{ source('staffing', 'units') }}
+    where {{ current_load('staffing', 'units') }}
+),
+
+final as (
+    select
+        unit_code,
+        unit_name,
+        region_code,
+        admin_level,
+        unit_type,
+        {{ text('parent_unit_code') }} as parent_unit_code,
+        {{ to_date('established_on') }} as established_on,
+        {{ to_date('abolished_on') }} as abolished_on,
+        _load_id as load_id,
+        _line as source_line
+    from source
+)
+
+select * from final
