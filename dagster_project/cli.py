@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -27,23 +28,13 @@ def _root() -> None:
 @app.command()
 def generate(
     out: Annotated[Path, typer.Option(help="Folder to write the delivery into.")],
-    scale: Annotated[
-        float, typer.Option(help="1 = Jiangsu + 13 cities; 10 adds the counties.")
-    ] = 1.0,
-    seed: Annotated[
-        int, typer.Option(help="Random seed; the same seed gives the same files.")
-    ] = 20231231,
+    scale: Annotated[float, typer.Option(help="1 = Jiangsu + 13 cities; 10 adds the counties.")] = 1.0,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 20231231,
     year: Annotated[int, typer.Option(help="Evaluation year the delivery covers.")] = 2023,
-    dirty: Annotated[
-        bool, typer.Option(help="Inject every kind of contract violation and write a manifest.")
-    ] = False,
+    dirty: Annotated[bool, typer.Option(help="Inject every kind of contract violation and write a manifest.")] = False,
     fmt: Annotated[str, typer.Option("--format", help="csv or xlsx.")] = "csv",
-    encoding: Annotated[
-        str, typer.Option(help="utf-8, or gbk/gb18030 (gbk is written as gb18030).")
-    ] = "utf-8",
-    headers: Annotated[
-        str, typer.Option(help="Header language: en (contract names) or zh (中文表头).")
-    ] = "en",
+    encoding: Annotated[str, typer.Option(help="utf-8, or gbk/gb18030 (gbk is written as gb18030).")] = "utf-8",
+    headers: Annotated[str, typer.Option(help="Header language: en (contract names) or zh (中文表头).")] = "en",
 ) -> None:
     """Write a deterministic synthetic delivery of all 14 source tables."""
     from dagster_project.synthetic.dirty import inject
@@ -76,7 +67,118 @@ def generate(
         summary.add_row(name, f"{len(frame):,}")
     console.print(summary)
     if manifest is not None:
-        console.print(
-            f"dirty: {len(manifest)} rows expected in quarantine, listed in {out / MANIFEST_FILE}"
-        )
+        console.print(f"dirty: {len(manifest)} rows expected in quarantine, listed in {out / MANIFEST_FILE}")
     console.print(f"done in {time.perf_counter() - started:.1f} s")
+
+
+@app.command()
+def run(
+    sources: Annotated[
+        Path | None, typer.Option(help="A delivery, or an inbox of deliveries (default: KAOHE_SOURCES_DIR).")
+    ] = None,
+    warehouse: Annotated[Path | None, typer.Option(help="Working DuckDB warehouse (default: KAOHE_WAREHOUSE).")] = None,
+    publish: Annotated[Path | None, typer.Option(help="Publication folder (default: KAOHE_PUBLISH_DIR).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Evaluation date YYYY-MM-DD (default: today).")] = None,
+) -> None:
+    """Run the whole nightly job in this process: ingest, dbt build with its tests, quality gate."""
+    from datetime import date
+
+    from dagster_project.resources import KaoheSettings
+    from dagster_project.runner import run_nightly
+    from dagster_project.settings import WarehouseLocked
+
+    if as_of:
+        try:
+            date.fromisoformat(as_of)
+        except ValueError:
+            err_console.print(f"[red]error:[/red] --as-of {as_of!r} is not a date (YYYY-MM-DD)")
+            raise typer.Exit(2) from None
+    kaohe = KaoheSettings.from_env(
+        sources_dir=str(sources) if sources else None,
+        warehouse=str(warehouse) if warehouse else None,
+        publish_dir=str(publish) if publish else None,
+        as_of=as_of,
+    )
+    console.print(
+        f"kaohe run: sources [bold]{kaohe.sources_dir}[/bold] → warehouse [bold]{kaohe.warehouse}[/bold], "
+        f"as of {kaohe.evaluation_date()}"
+    )
+    try:
+        with _Progress() as progress:
+            report = run_nightly(kaohe, on_event=progress.on_event)
+    except WarehouseLocked as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(3) from None
+    _print_report(report)
+    raise typer.Exit(report.exit_code)
+
+
+class _Progress:
+    """Live progress of the Dagster steps on a terminal; quiet elsewhere (CI logs)."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed} assets, {task.fields[checks]} checks"),
+            TimeElapsedColumn(),
+            console=Console(file=sys.stdout),  # bound now: the run redirects stdout to its log
+            disable=not console.is_terminal,
+        )
+        self.task = self.progress.add_task("starting", total=None, checks=0)
+
+    def __enter__(self) -> _Progress:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.__exit__(*exc)
+
+    def on_event(self, event) -> None:
+        kind = event.event_type_value
+        if kind == "STEP_START":
+            self.progress.update(self.task, description=f"running {event.step_key}")
+        elif kind == "ASSET_MATERIALIZATION":
+            self.progress.advance(self.task)
+        elif kind == "ASSET_CHECK_EVALUATION":
+            checks = self.progress.tasks[0].fields["checks"] + 1
+            self.progress.update(self.task, checks=checks)
+        elif kind == "STEP_FAILURE":
+            self.progress.console.print(f"[red]failed:[/red] {event.step_key}")
+
+
+def _print_report(report) -> None:
+    if report.tables:
+        loads = Table(title="loads", show_edge=False)
+        for column, justify in (
+            ("table", "left"),
+            ("delivery", "left"),
+            ("rows", "right"),
+            ("accepted", "right"),
+            ("quarantined", "right"),
+            ("", "left"),
+        ):
+            loads.add_column(column, justify=justify)
+        for t in report.tables:
+            loads.add_row(
+                t.table,
+                t.delivery,
+                f"{t.rows:,}",
+                f"{t.accepted:,}",
+                f"{t.rejected:,}",
+                "same file as before" if t.reused else "",
+            )
+        console.print(loads)
+    passed = sum(c.passed for c in report.checks)
+    console.print(f"checks: {passed} passed, {len(report.failed_checks)} failed, {len(report.warned_checks)} warnings")
+    for check in report.failed_checks:
+        console.print(f"  [red]FAILED[/red] {check.asset} · {check.name}: {check.description}")
+    for check in report.warned_checks:
+        console.print(f"  [yellow]warning[/yellow] {check.asset} · {check.name}: {check.description}")
+    for failure in report.failures:
+        console.print(f"  [red]error[/red] {failure}")
+    verdict = "[green]succeeded[/green]" if report.exit_code == 0 else "[red]failed[/red]"
+    console.print(f"run {verdict} in {report.seconds:.1f} s; dbt and Dagster log: {report.log}")

@@ -165,10 +165,7 @@ def _parse_contract(path: Path) -> Contract:
         label=spec["label"],
         key=tuple(spec["key"]),
         columns=tuple(columns),
-        references=tuple(
-            Reference(columns=tuple(r["columns"]), table=r["table"])
-            for r in spec.get("references", [])
-        ),
+        references=tuple(Reference(columns=tuple(r["columns"]), table=r["table"]) for r in spec.get("references", [])),
         rules=tuple(spec.get("rules", [])),
     )
     names = set(contract.column_names)
@@ -214,17 +211,13 @@ def load_contracts(directory: Path = CONTRACTS_DIR) -> dict[str, Contract]:
 
 def gb32100_check_char(first17: str) -> str:
     """Check character of an 18-character unified social credit code (GB 32100-2015)."""
-    total = sum(
-        GB32100_CHARSET.index(ch) * w for ch, w in zip(first17, GB32100_WEIGHTS, strict=True)
-    )
+    total = sum(GB32100_CHARSET.index(ch) * w for ch, w in zip(first17, GB32100_WEIGHTS, strict=True))
     return GB32100_CHARSET[(31 - total % 31) % 31]
 
 
 def gb11643_check_digit(first17: str) -> str:
     """Check digit of an 18-digit resident ID number (GB 11643-1999)."""
-    return GB11643_CHECK[
-        sum(int(ch) * w for ch, w in zip(first17, GB11643_WEIGHTS, strict=True)) % 11
-    ]
+    return GB11643_CHECK[sum(int(ch) * w for ch, w in zip(first17, GB11643_WEIGHTS, strict=True)) % 11]
 
 
 def _char_matrix(values: pd.Series, width: int) -> np.ndarray:
@@ -245,9 +238,7 @@ def _gb32100_ok(values: pd.Series) -> np.ndarray:
 def _gb11643_ok(values: pd.Series) -> np.ndarray:
     chars = _char_matrix(values, 18)
     digits = chars[:, :17].astype(np.int64) - ord("0")
-    expected = np.frombuffer(GB11643_CHECK.encode("utf-32-le"), dtype=np.uint32)[
-        (digits @ GB11643_WEIGHTS) % 11
-    ]
+    expected = np.frombuffer(GB11643_CHECK.encode("utf-32-le"), dtype=np.uint32)[(digits @ GB11643_WEIGHTS) % 11]
     return expected == chars[:, 17]
 
 
@@ -268,9 +259,7 @@ class ValidationResult:
         return mask
 
 
-def _violations(
-    rows: np.ndarray, column: str, values: pd.Series | np.ndarray, reason: str
-) -> pd.DataFrame:
+def _violations(rows: np.ndarray, column: str, values: pd.Series | np.ndarray, reason: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "row": np.asarray(rows, dtype=np.int64),
@@ -285,9 +274,7 @@ def parse_bool(values: pd.Series) -> pd.Series:
     """Contract booleans (true/false, 1/0, 是/否) → 'true'/'false'; others → NA."""
     lowered = values.str.lower()
     return pd.Series(
-        np.where(
-            lowered.isin(TRUE_VALUES), "true", np.where(lowered.isin(FALSE_VALUES), "false", None)
-        ),
+        np.where(lowered.isin(TRUE_VALUES), "true", np.where(lowered.isin(FALSE_VALUES), "false", None)),
         index=values.index,
         dtype=object,
     )
@@ -326,11 +313,7 @@ def _check_column(col: Column, values: pd.Series) -> tuple[list[pd.DataFrame], p
             bad = ok & (decimals > 2)
             flag(bad, "bad_format")
             ok &= ~bad
-        low = (
-            col.min
-            if col.min is not None
-            else (None if col.allow_negative or col.type != "money" else 0)
-        )
+        low = col.min if col.min is not None else (None if col.allow_negative or col.type != "money" else 0)
         out = np.zeros(len(idx), dtype=bool)
         if low is not None:
             out |= (numbers <= low).to_numpy() if col.min_exclusive else (numbers < low).to_numpy()
@@ -382,9 +365,7 @@ def _check_column(col: Column, values: pd.Series) -> tuple[list[pd.DataFrame], p
     return found, parsed
 
 
-def _check_rules(
-    contract: Contract, frame: pd.DataFrame, parsed: dict[str, pd.Series]
-) -> list[pd.DataFrame]:
+def _check_rules(contract: Contract, frame: pd.DataFrame, parsed: dict[str, pd.Series]) -> list[pd.DataFrame]:
     found = []
     for rule in contract.rules:
         if rule["rule"] == "interval":
@@ -449,20 +430,14 @@ def validate(
         dangling = present & ~values.isin(parent_keys[ref.table]).to_numpy()
         rows = np.flatnonzero(dangling)
         if len(rows):
-            found.append(
-                _violations(rows, "+".join(ref.columns), values.iloc[rows], "dangling_reference")
-            )
+            found.append(_violations(rows, "+".join(ref.columns), values.iloc[rows], "dangling_reference"))
 
     violations = (
         pd.concat(found, ignore_index=True)
         if found
-        else pd.DataFrame(
-            {"row": pd.Series(dtype=np.int64), "column": [], "value": [], "reason": []}
-        )
+        else pd.DataFrame({"row": pd.Series(dtype=np.int64), "column": [], "value": [], "reason": []})
     )
-    violations = violations.sort_values(
-        ["row", "column", "reason"], kind="stable", ignore_index=True
-    )
+    violations = violations.sort_values(["row", "column", "reason"], kind="stable", ignore_index=True)
     return ValidationResult(rows=len(frame), violations=violations)
 
 

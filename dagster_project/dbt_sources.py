@@ -45,8 +45,7 @@ def render(system: str) -> str:
         if contract.system != system:
             continue
         columns = [
-            {"name": raw_column(contract, c.name), "description": _column_doc(contract, c)}
-            for c in contract.columns
+            {"name": raw_column(contract, c.name), "description": _column_doc(contract, c)} for c in contract.columns
         ]
         columns += [{"name": n, "description": d} for n, d in LOAD_METADATA]
         tables.append(

@@ -52,8 +52,8 @@ create table if not exists {RAW}.quarantine_rows (
 create table if not exists {RAW}.load_failures (
     failed_at timestamp, delivery varchar, system varchar, file varchar, problem varchar
 );
-create table if not exists {RAW}.deliveries (
-    delivery varchar primary key, path varchar, applied_at timestamp
+create table if not exists {RAW}.applied_deliveries (
+    delivery varchar, system varchar, path varchar, applied_at timestamp
 );
 """
 
@@ -120,6 +120,12 @@ class SystemLoad:
     missing: list[str]  # tables of the system without a file in this delivery (kept as they were)
 
 
+def applied_deliveries(con: duckdb.DuckDBPyConnection, system: str) -> set[str]:
+    ensure_schema(con)
+    rows = con.execute(f"select delivery from {RAW}.applied_deliveries where system = ?", [system]).fetchall()
+    return {r[0] for r in rows}
+
+
 def _current_keys(con: duckdb.DuckDBPyConnection, contract: Contract) -> set[str]:
     key = " || '+' || ".join(raw_column(contract, c) for c in contract.key)
     rows = con.execute(
@@ -132,7 +138,10 @@ def _current_keys(con: duckdb.DuckDBPyConnection, contract: Contract) -> set[str
 
 def _accepted_keys_of_load(con: duckdb.DuckDBPyConnection, contract: Contract, load_id: int) -> set[str]:
     key = " || '+' || ".join(raw_column(contract, c) for c in contract.key)
-    return {r[0] for r in con.execute(f"select {key} from {RAW}.{raw_table(contract)} where _load_id = ?", [load_id]).fetchall()}
+    return {
+        r[0]
+        for r in con.execute(f"select {key} from {RAW}.{raw_table(contract)} where _load_id = ?", [load_id]).fetchall()
+    }
 
 
 def load_system(
@@ -160,7 +169,10 @@ def load_system(
         read = {name: read_table_file(path, load_contracts()[name]) for name, path in files.items()}
     except UnreadableFile as exc:
         ensure_schema(con)
-        con.execute(f"insert into {RAW}.load_failures values (?, ?, ?, ?, ?)", [now, delivery, system, str(exc.path), exc.problem])
+        con.execute(
+            f"insert into {RAW}.load_failures values (?, ?, ?, ?, ?)",
+            [now, delivery, system, str(exc.path), exc.problem],
+        )
         raise SystemLoadError(f"{system}: {exc}; nothing of {system} was loaded, earlier data stay current") from None
 
     ensure_schema(con)
@@ -177,6 +189,9 @@ def load_system(
                     accepted_keys[ref.table] = _current_keys(con, load_contracts()[ref.table])
             load = _load_table(con, contract, table_file, accepted_keys, pii_key, delivery, now)
             loads.append(load)
+        con.execute(
+            f"insert into {RAW}.applied_deliveries values (?, ?, ?, ?)", [delivery, system, str(delivery_dir), now]
+        )
         con.execute("commit")
     except Exception:
         con.execute("rollback")
@@ -232,13 +247,33 @@ def _load_table(
     reasons = violations["reason"].value_counts().to_dict() if len(violations) else {}
     con.execute(
         f"insert into {RAW}.loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [load_id, delivery, contract.system, name, str(table_file.path), table_file.sha256,
-         table_file.encoding, now, len(frame), int((~rejected).sum()), int(rejected.sum())],
+        [
+            load_id,
+            delivery,
+            contract.system,
+            name,
+            str(table_file.path),
+            table_file.sha256,
+            table_file.encoding,
+            now,
+            len(frame),
+            int((~rejected).sum()),
+            int(rejected.sum()),
+        ],
     )
     _make_current(con, name, load_id, delivery, now, reused=False)
     log.info("%s: %d rows, %d accepted, %d rejected", name, len(frame), (~rejected).sum(), rejected.sum())
-    return TableLoad(name, str(table_file.path), load_id, len(frame), int((~rejected).sum()),
-                     int(rejected.sum()), len(violations), reused=False, reasons=reasons)
+    return TableLoad(
+        name,
+        str(table_file.path),
+        load_id,
+        len(frame),
+        int((~rejected).sum()),
+        int(rejected.sum()),
+        len(violations),
+        reused=False,
+        reasons=reasons,
+    )
 
 
 def _quarantine(con, contract, table_file, frame, violations, rejected, load_id, delivery, pii_key) -> None:
@@ -286,6 +321,4 @@ def _quarantine(con, contract, table_file, frame, violations, rejected, load_id,
 
 def _make_current(con, table_name: str, load_id: int, delivery: str, now: datetime, reused: bool) -> None:
     con.execute(f"insert into {RAW}.load_events values (?, ?, ?, ?, ?)", [now, delivery, table_name, load_id, reused])
-    con.execute(
-        f"insert or replace into {RAW}.current_loads values (?, ?, ?)", [table_name, load_id, now]
-    )
+    con.execute(f"insert or replace into {RAW}.current_loads values (?, ?, ?)", [table_name, load_id, now])

@@ -61,8 +61,7 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         raise UnreadableFile(
             path,
-            f"not valid UTF-8 or GB18030/GBK text (byte {exc.start}); "
-            "re-export the table as CSV in UTF-8 or GBK",
+            f"not valid UTF-8 or GB18030/GBK text (byte {exc.start}); re-export the table as CSV in UTF-8 or GBK",
         ) from None
 
 
@@ -83,9 +82,7 @@ def _read_csv(path: Path, data: bytes) -> tuple[list[str], pd.DataFrame, np.ndar
         raise UnreadableFile(path, f"not a well-formed CSV table ({str(exc).strip()})") from None
     header = [str(c) for c in frame.columns]
     # Rows with fewer fields than the header come back as NaN cells (real empty cells are '').
-    blank = frame.isna().all(axis=1) | (
-        (frame.iloc[:, 0] == "") & frame.iloc[:, 1:].isna().all(axis=1)
-    )
+    blank = frame.isna().all(axis=1) | ((frame.iloc[:, 0] == "") & frame.iloc[:, 1:].isna().all(axis=1))
     trailing = blank[::-1].cumprod()[::-1].astype(bool)
     frame = frame[~trailing]
     short = frame.isna().any(axis=1).to_numpy()
@@ -124,9 +121,7 @@ def _read_xlsx(path: Path) -> tuple[list[str], pd.DataFrame, np.ndarray, str]:
     except (InvalidFileException, OSError, KeyError, ValueError) as exc:
         raise UnreadableFile(path, f"not a readable XLSX workbook ({exc})") from None
     except Exception as exc:  # zipfile.BadZipFile and friends from a truncated file
-        raise UnreadableFile(
-            path, f"not a readable XLSX workbook ({type(exc).__name__}: {exc})"
-        ) from None
+        raise UnreadableFile(path, f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
     try:
         rows = workbook.worksheets[0].iter_rows(values_only=True)
         header_row = next(rows, None)
@@ -144,15 +139,11 @@ def _read_xlsx(path: Path) -> tuple[list[str], pd.DataFrame, np.ndarray, str]:
     except UnreadableFile:
         raise
     except Exception as exc:
-        raise UnreadableFile(
-            path, f"the workbook is damaged ({type(exc).__name__}: {exc})"
-        ) from None
+        raise UnreadableFile(path, f"the workbook is damaged ({type(exc).__name__}: {exc})") from None
     finally:
         workbook.close()
     frame = (
-        pd.DataFrame(records, columns=header, dtype=object)
-        if records
-        else pd.DataFrame(columns=header, dtype=object)
+        pd.DataFrame(records, columns=header, dtype=object) if records else pd.DataFrame(columns=header, dtype=object)
     )
     return header, frame, np.asarray(lines, dtype=np.int64), "xlsx"
 
@@ -188,12 +179,5 @@ def read_table_file(path: Path, contract: Contract) -> TableFile:
     frame = frame[list(rename)].rename(columns=rename)
     for column in missing:
         frame[column] = ""
-    frame = (
-        frame[contract.column_names]
-        .astype(object)
-        .apply(lambda s: s.str.strip())
-        .reset_index(drop=True)
-    )
-    return TableFile(
-        path=path, sha256=sha256, encoding=encoding, frame=frame, lines=lines, extra=extra
-    )
+    frame = frame[contract.column_names].astype(object).apply(lambda s: s.str.strip()).reset_index(drop=True)
+    return TableFile(path=path, sha256=sha256, encoding=encoding, frame=frame, lines=lines, extra=extra)

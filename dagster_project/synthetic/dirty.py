@@ -58,9 +58,7 @@ class Injector:
         self.record(name, row, reported_column or column, reason)
         return row
 
-    def duplicate(
-        self, name: str, key: list[str], changes: dict[str, str], allowed: np.ndarray | None = None
-    ) -> int:
+    def duplicate(self, name: str, key: list[str], changes: dict[str, str], allowed: np.ndarray | None = None) -> int:
         """Append a copy of a row (with `changes`); both rows share the key."""
         row = self.pick(name, allowed)
         frame = self.tables[name]
@@ -76,9 +74,7 @@ class Injector:
         """Children of rejected parent rows are rejected in turn (`dangling_reference`)."""
         parents = self.tables[parent]
         rejected_rows = sorted(self.touched.get(parent, ()))
-        lost = self.touched_keys(parent, parent_key) - set(
-            parents.drop(index=rejected_rows)[parent_key]
-        )
+        lost = self.touched_keys(parent, parent_key) - set(parents.drop(index=rejected_rows)[parent_key])
         children = self.tables[child]
         mine = self.touched.get(child, set())
         for row in np.flatnonzero(children[child_key].isin(lost).to_numpy()):
@@ -94,14 +90,10 @@ class Injector:
         """Keys of touched rows, as injected and as they were before (children cite the latter)."""
         rows = sorted(self.touched.get(name, ()))
         before = self.original[name]
-        return set(self.tables[name].loc[rows, key]) | set(
-            before.loc[[r for r in rows if r < len(before)], key]
-        )
+        return set(self.tables[name].loc[rows, key]) | set(before.loc[[r for r in rows if r < len(before)], key])
 
 
-def inject(
-    tables: dict[str, pd.DataFrame], seed: int
-) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+def inject(tables: dict[str, pd.DataFrame], seed: int) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """Return dirty copies of `tables` and the manifest of rows the contracts must reject."""
     inj = Injector({k: v.copy() for k, v in tables.items()}, np.random.default_rng([seed, 7]))
     units, est, div, persons = (
@@ -150,9 +142,7 @@ def inject(
     row = inj.pick(est, est_ok & (inj.tables[est]["effective_to"] == "").to_numpy())
     inj.tables[est].loc[row, "effective_to"] = "2001-01-01"
     inj.record(est, row, "effective_to", "bad_interval")
-    inj.duplicate(
-        est, ["unit_code", "staffing_type", "effective_from"], {"approved_count": "99"}, est_ok
-    )
+    inj.duplicate(est, ["unit_code", "staffing_type", "effective_from"], {"approved_count": "99"}, est_ok)
 
     div_ok = inj.outside(div, "unit_code", units, "unit_code")
     stranger = unit_code("320100", "agency", 99_999_999)
@@ -173,9 +163,7 @@ def inject(
     inj.set("finance.budget", "budget_amount", "123.456", "bad_format")
     inj.set("finance.budget", "budget_amount", "abc", "bad_type")
     inj.set("finance.execution", "month", "13", "out_of_range")
-    inj.duplicate(
-        "finance.execution", ["fiscal_year", "month", "unit_code", "func_code", "econ_code"], {}
-    )
+    inj.duplicate("finance.execution", ["fiscal_year", "month", "unit_code", "func_code", "econ_code"], {})
     inj.set("finance.perf_goals", "met", "maybe", "bad_type")
 
     inj.set("performance.roster", "category", "culture", "unknown_value")
@@ -191,10 +179,7 @@ def inject(
     inj.set("performance.incidents", "points", "-1", "out_of_range")
 
     manifest = pd.DataFrame(
-        [
-            (*name.split("."), row + 1 + HEADER_LINES, column, reason)
-            for name, row, column, reason in inj.manifest
-        ],
+        [(*name.split("."), row + 1 + HEADER_LINES, column, reason) for name, row, column, reason in inj.manifest],
         columns=MANIFEST_COLUMNS,
     ).sort_values(["system", "table", "line", "reason"], ignore_index=True)
     return inj.tables, manifest

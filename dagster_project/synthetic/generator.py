@@ -87,9 +87,7 @@ def _org_code(number: int) -> str:
 
 def unit_code(region_code: str, unit_type: str, number: int) -> str:
     """An 18-character GB 32100 code: authority 1 (机构编制), type, region, org code, check."""
-    first17 = (
-        "1" + ("2" if unit_type == "institution" else "1") + region_code + _org_code(number)[:9]
-    )
+    first17 = "1" + ("2" if unit_type == "institution" else "1") + region_code + _org_code(number)[:9]
     return first17 + gb32100_check_char(first17)
 
 
@@ -101,13 +99,8 @@ def regions_for(scale: float) -> list[Region]:
     regions = [Region(prov_code, prov_name, prov_short, "province", prov_name)]
     regions += [Region(c, n, s, "city", prov_name) for c, n, s in ref.JIANGSU_CITIES]
     counties = [
-        [
-            Region(code, name, short, "county", prov_name)
-            for code, name in (x.split() for x in spec.split(","))
-        ]
-        for (_, _, short), spec in zip(
-            ref.JIANGSU_CITIES, ref.JIANGSU_COUNTIES.values(), strict=True
-        )
+        [Region(code, name, short, "county", prov_name) for code, name in (x.split() for x in spec.split(","))]
+        for (_, _, short), spec in zip(ref.JIANGSU_CITIES, ref.JIANGSU_COUNTIES.values(), strict=True)
     ]
     # Interleave cities so that a partial scale spreads counties over the whole province.
     interleaved = [c[i] for i in range(max(map(len, counties))) for c in counties if i < len(c)]
@@ -119,10 +112,7 @@ def regions_for(scale: float) -> list[Region]:
         share = min(1.0, extra / SCALE_PER_EXTRA_PROVINCE)
         extra -= SCALE_PER_EXTRA_PROVINCE
         regions.append(Region(code, name, short, "province", name))
-        cities = [
-            Region(f"{code[:2]}{i:02d}00", f"{name}第{i}市", short, "city", name)
-            for i in range(1, 13)
-        ]
+        cities = [Region(f"{code[:2]}{i:02d}00", f"{name}第{i}市", short, "city", name) for i in range(1, 13)]
         regions += cities
         for i in range(round(share * 30)):
             city = cities[i % 12]
@@ -219,9 +209,7 @@ def _staffing_types(unit: Unit) -> list[str]:
 _BASE_POSTS = {"province": (50, 160), "city": (28, 100), "county": (12, 50)}
 
 
-def build_establishment(
-    rng: np.random.Generator, units: list[Unit], year: int
-) -> tuple[pd.DataFrame, dict]:
+def build_establishment(rng: np.random.Generator, units: list[Unit], year: int) -> tuple[pd.DataFrame, dict]:
     """Approvals per unit and staffing type; also returns, per (unit, type), the count in force
     at the end of `year` and on 1 January, and the leader posts (for persons and tasks)."""
     rows = []
@@ -243,9 +231,7 @@ def build_establishment(
             doc_seq += 1
             chief = "1" if main else ""
             deputy = str(int(rng.integers(2, 6))) if main else ""
-            history = [
-                [count, start, "", "sanding", f"{unit.region.short}编〔2019〕{doc_seq % 180 + 1}号"]
-            ]
+            history = [[count, start, "", "sanding", f"{unit.region.short}编〔2019〕{doc_seq % 180 + 1}号"]]
             if rng.random() < 0.3:
                 changed = str(_rand_dates(rng, f"{year - 2}-01-01", f"{year - 1}-10-31", 1)[0])
                 new = max(1, count + int(rng.choice([-3, -2, -1, 1, 2, 3, 4, 5])))
@@ -282,9 +268,7 @@ def build_establishment(
                 "main": main,
             }
             for count_, start_, end_, reason, doc in history:
-                rows.append(
-                    [unit.code, stype, str(count_), chief, deputy, doc, reason, start_, end_]
-                )
+                rows.append([unit.code, stype, str(count_), chief, deputy, doc, reason, start_, end_])
     frame = pd.DataFrame(
         rows,
         columns=[
@@ -305,16 +289,12 @@ def build_establishment(
 # --------------------------------------------------------------------------- divisions, duties
 
 
-def build_divisions(
-    rng: np.random.Generator, units: list[Unit], posts: dict, year: int
-) -> pd.DataFrame:
+def build_divisions(rng: np.random.Generator, units: list[Unit], posts: dict, year: int) -> pd.DataFrame:
     rows = []
     for unit in units:
         main = next(v for (code, _), v in posts.items() if code == unit.code and v["main"])
         n = int(np.clip(main["end"] // 8, 3, len(ref.DIVISION_NAMES)))
-        names = list(ref.DIVISION_NAMES[:2]) + list(
-            rng.permutation(ref.DIVISION_NAMES[2:])[: n - 2]
-        )
+        names = list(ref.DIVISION_NAMES[:2]) + list(rng.permutation(ref.DIVISION_NAMES[2:])[: n - 2])
         start = unit.established_on if unit.established_on >= "2019-01-01" else "2019-03-01"
         for k, name in enumerate(names, start=1):
             code = f"{unit.region.code}{unit.seq:05d}{k:02d}"
@@ -348,13 +328,9 @@ def build_duties(rng: np.random.Generator, units: list[Unit], year: int) -> pd.D
         start = unit.established_on if unit.established_on >= "2019-01-01" else "2019-03-01"
         region = {"province": "全省", "city": "全市", "county": "全县（区）"}[unit.region.level]
         for k, phrase in enumerate(phrases, start=1):
-            text = f"{unit.region.name}：" + phrase.format(
-                region=region, field=unit.template.domain
-            )
+            text = f"{unit.region.name}：" + phrase.format(region=region, field=unit.template.domain)
             core = k <= n_core
-            if (
-                core and k == 1 and rng.random() < 0.1
-            ):  # replaced by a revised duty in the year before
+            if core and k == 1 and rng.random() < 0.1:  # replaced by a revised duty in the year before
                 changed = f"{year - 1}-07-01"
                 rows.append([unit.code, f"Z{k:02d}", text, "true", start, f"{year - 1}-06-30"])
                 rows.append([unit.code, f"Z{k:02d}A", text + "（修订）", "true", changed, ""])
@@ -399,9 +375,7 @@ def _names(rng: np.random.Generator, n: int) -> np.ndarray:
     return surnames + first + second
 
 
-def _id_numbers(
-    rng: np.random.Generator, regions: np.ndarray, births: np.ndarray, male: np.ndarray
-) -> np.ndarray:
+def _id_numbers(rng: np.random.Generator, regions: np.ndarray, births: np.ndarray, male: np.ndarray) -> np.ndarray:
     seq = rng.integers(0, 500, size=len(regions)) * 2 + male.astype(int)
     first17 = (
         regions
@@ -496,16 +470,12 @@ def build_persons(
     ).astype("timedelta64[D]")
     prior_exit = entry[moved] - np.timedelta64(1, "D")
     overlap = rng.random(len(moved)) < 0.01
-    prior_exit[overlap] = entry[moved][overlap] + rng.integers(5, 40, int(overlap.sum())).astype(
-        "timedelta64[D]"
-    )
+    prior_exit[overlap] = entry[moved][overlap] + rng.integers(5, 40, int(overlap.sum())).astype("timedelta64[D]")
     other_units = np.array([u.code for u in units], dtype=object)
     prior["unit_code"] = other_units[rng.integers(0, len(other_units), len(moved))]
     prior["division_code"] = ""
     prior["position_kind"] = "staff"
-    prior["staffing_type"] = np.array(
-        [_staffing_types(code_to_unit[c])[0] for c in prior["unit_code"]], dtype=object
-    )
+    prior["staffing_type"] = np.array([_staffing_types(code_to_unit[c])[0] for c in prior["unit_code"]], dtype=object)
     prior["entry_date"] = _dates(prior_entry)
     prior["exit_date"] = _dates(prior_exit)
     prior["status"] = "transferred_out"
@@ -523,9 +493,7 @@ def build_persons(
     old["birth_date"] = _dates(old_births)
     old["position_kind"] = "staff"
     old_exit = _rand_dates(rng, "2012-01-01", f"{year - 1}-12-31", n_old)
-    old["entry_date"] = _dates(
-        np.maximum(old_births + np.timedelta64(23 * 365, "D"), np.datetime64("1982-01-01"))
-    )
+    old["entry_date"] = _dates(np.maximum(old_births + np.timedelta64(23 * 365, "D"), np.datetime64("1982-01-01")))
     old["exit_date"] = _dates(old_exit)
     old["status"] = rng.choice(
         np.array(["retired", "dismissed", "deceased"], dtype=object),
@@ -558,9 +526,7 @@ _LINES = [
 ]
 
 
-def build_finance(
-    rng: np.random.Generator, units: list[Unit], posts: dict, year: int
-) -> dict[str, pd.DataFrame]:
+def build_finance(rng: np.random.Generator, units: list[Unit], posts: dict, year: int) -> dict[str, pd.DataFrame]:
     total_posts = pd.Series({k: v["end"] for k, v in posts.items()}).groupby(level=0).sum()
     codes = np.array([u.code for u in units], dtype=object)
     classes = np.array([u.template.func_class for u in units], dtype=object)
@@ -595,9 +561,7 @@ def build_finance(
                     "func_code": func,
                     "econ_code": econ,
                     "budget_amount": _money(budget),
-                    "adjusted_amount": np.where(
-                        np.isnan(adjusted), "", _money(np.nan_to_num(adjusted))
-                    ),
+                    "adjusted_amount": np.where(np.isnan(adjusted), "", _money(np.nan_to_num(adjusted))),
                 }
             )
         )
@@ -605,9 +569,7 @@ def build_finance(
         rate = pace[u_idx] if fy == year else np.clip(pace[u_idx] + 0.02, 0, 1.0)
         months = np.tile(np.arange(1, 13), len(u_idx))
         line = np.repeat(np.arange(len(u_idx)), 12)
-        seasonal = np.where(months == 12, 1.6, np.where(months <= 2, 0.6, 1.0)) / (
-            1.6 + 2 * 0.6 + 9
-        )
+        seasonal = np.where(months == 12, 1.6, np.where(months <= 2, 0.6, 1.0)) / (1.6 + 2 * 0.6 + 9)
         amount = effective[line] * rate[line] * seasonal * rng.uniform(0.7, 1.3, len(line))
         amount = np.where(three_public[line], amount * rng.uniform(0.0, 2.0, len(line)), amount)
         refund = rng.random(len(line)) < 0.01
@@ -631,9 +593,7 @@ def build_finance(
         n_goals = rng.integers(3, 9, n_units)
         g_unit = np.repeat(np.arange(n_units), n_goals)
         g_no = pd.Series(g_unit).groupby(g_unit).cumcount().to_numpy() + 1
-        met = rng.choice(
-            np.array(["true", "false", ""], dtype=object), size=len(g_unit), p=[0.75, 0.15, 0.10]
-        )
+        met = rng.choice(np.array(["true", "false", ""], dtype=object), size=len(g_unit), p=[0.75, 0.15, 0.10])
         domains = np.array([u.template.domain for u in units], dtype=object)[g_unit]
         goals.append(
             pd.DataFrame(
@@ -658,9 +618,7 @@ def build_finance(
 _RATIO = {"economic": 3, "social": 4, "support": 5}
 
 
-def build_roster(
-    rng: np.random.Generator, units: list[Unit], year: int
-) -> tuple[pd.DataFrame, list[Unit]]:
+def build_roster(rng: np.random.Generator, units: list[Unit], year: int) -> tuple[pd.DataFrame, list[Unit]]:
     evaluated = [u for u in units if _evaluated(u)]
     rows = []
     for u in evaluated:
@@ -683,8 +641,7 @@ def build_tasks(
 ) -> pd.DataFrame:
     jan1 = f"{year}-01-01"
     in_force = duties[
-        (duties["effective_from"] <= jan1)
-        & ((duties["effective_to"] == "") | (duties["effective_to"] >= jan1))
+        (duties["effective_from"] <= jan1) & ((duties["effective_to"] == "") | (duties["effective_to"] >= jan1))
     ]
     duty_lists = {
         code: (
@@ -693,20 +650,14 @@ def build_tasks(
         )
         for code, g in in_force.groupby("unit_code")
     }
-    div_active = divisions[
-        (divisions["effective_to"] == "") | (divisions["effective_to"] >= f"{year}-12-31")
-    ]
-    div_closed = divisions[
-        (divisions["effective_to"] != "") & (divisions["effective_to"] < f"{year}-12-31")
-    ]
+    div_active = divisions[(divisions["effective_to"] == "") | (divisions["effective_to"] >= f"{year}-12-31")]
+    div_closed = divisions[(divisions["effective_to"] != "") & (divisions["effective_to"] < f"{year}-12-31")]
     active_lists = div_active.groupby("unit_code")["division_code"].agg(list).to_dict()
     closed_lists = div_closed.groupby("unit_code")["division_code"].agg(list).to_dict()
     e_jan1 = pd.Series({k: v["jan1"] for k, v in posts.items()}).groupby(level=0).sum()
     heads_end = pd.Series({k: v["end"] for k, v in posts.items()}).groupby(level=0).sum()
 
-    cols: dict[str, list] = {
-        c: [] for c in ("unit_code", "indicator_code", "duty_code", "division_code", "workload")
-    }
+    cols: dict[str, list] = {c: [] for c in ("unit_code", "indicator_code", "duty_code", "division_code", "workload")}
     for u in evaluated:
         n_required = max(1, math.ceil(e_jan1.get(u.code, 0) / _RATIO[u.template.category]))
         counts = {
@@ -738,9 +689,7 @@ def build_tasks(
                 cols["workload"].append(per_task * rng.uniform(0.5, 1.5))
                 k += 1
         if u.code in closed_lists and cols["division_code"]:
-            cols["division_code"][-1] = closed_lists[u.code][
-                0
-            ]  # a task left with a merged division
+            cols["division_code"][-1] = closed_lists[u.code][0]  # a task left with a merged division
     n = len(cols["unit_code"])
     indicator = np.array(cols["indicator_code"], dtype=object)
     duty = np.array(cols["duty_code"], dtype=object)
@@ -753,17 +702,11 @@ def build_tasks(
     quantified = rng.random(n) < 0.8
     target = np.where(
         quantified,
-        np.where(
-            rng.random(n) < 0.7, rng.integers(1, 200, n), np.round(rng.uniform(0.5, 500, n), 1)
-        ),
+        np.where(rng.random(n) < 0.7, rng.integers(1, 200, n), np.round(rng.uniform(0.5, 500, n), 1)),
         np.nan,
     )
-    measure = np.where(
-        quantified, rng.choice(np.array(ref.MEASURE_UNITS, dtype=object), n), ""
-    ).astype(object)
-    difficulty = np.where(
-        rng.random(n) < 0.85, rng.choice([0.8, 0.9, 1.0, 1.0, 1.1, 1.2, 1.3], n), np.nan
-    )
+    measure = np.where(quantified, rng.choice(np.array(ref.MEASURE_UNITS, dtype=object), n), "").astype(object)
+    difficulty = np.where(rng.random(n) < 0.85, rng.choice([0.8, 0.9, 1.0, 1.0, 1.1, 1.2, 1.3], n), np.nan)
     workload = np.round(np.array(cols["workload"]), 1)
     workload[rng.random(n) < 0.05] = np.nan
 
@@ -791,8 +734,7 @@ def build_tasks(
             "year": str(year),
             "unit_code": np.array(cols["unit_code"], dtype=object),
             "indicator_code": indicator,
-            "title": np.array(titles, dtype=object)
-            + np.char.mod("（%d）", np.arange(1, n + 1)).astype(object),
+            "title": np.array(titles, dtype=object) + np.char.mod("（%d）", np.arange(1, n + 1)).astype(object),
             "duty_code": duty,
             "division_code": division,
             "target_value": _num(target, 1),
@@ -815,10 +757,7 @@ def build_progress(rng: np.random.Generator, tasks: pd.DataFrame, year: int) -> 
     final = np.where(rng.random(n) < 0.7, 1.0, rng.uniform(0.4, 0.99, n))
     pace = np.where(rng.random(n) < 0.8, rng.uniform(0.9, 1.1, n), rng.uniform(0.4, 0.8, n))
     plan = np.column_stack(
-        [
-            pd.to_numeric(tasks[f"milestone_q{q}"], errors="coerce").fillna(25 * q).to_numpy()
-            for q in range(1, 5)
-        ]
+        [pd.to_numeric(tasks[f"milestone_q{q}"], errors="coerce").fillna(25 * q).to_numpy() for q in range(1, 5)]
     )
     target = pd.to_numeric(tasks["target_value"], errors="coerce").to_numpy()
     task_idx = np.repeat(np.arange(n), 4)
@@ -830,10 +769,7 @@ def build_progress(rng: np.random.Generator, tasks: pd.DataFrame, year: int) -> 
     pct = np.maximum.accumulate(pct.reshape(n, 4), axis=1).ravel()
     pct = np.round(pct, 1)
     quarter_end = np.array(
-        [
-            np.datetime64(d)
-            for d in (f"{year}-03-31", f"{year}-06-30", f"{year}-09-30", f"{year}-12-31")
-        ]
+        [np.datetime64(d) for d in (f"{year}-03-31", f"{year}-06-30", f"{year}-09-30", f"{year}-12-31")]
     )
     late = rng.random(len(task_idx)) < 0.05
     lag = np.where(late, rng.integers(16, 41, len(task_idx)), rng.integers(1, 13, len(task_idx)))
@@ -915,10 +851,7 @@ def build_awards(rng: np.random.Generator, evaluated: list[Unit], year: int) -> 
                 ]
             )
     return pd.DataFrame(
-        [
-            [f"A{year}{i:05d}", str(year), c, lvl, title, on]
-            for i, (c, lvl, title, on) in enumerate(rows, start=1)
-        ],
+        [[f"A{year}{i:05d}", str(year), c, lvl, title, on] for i, (c, lvl, title, on) in enumerate(rows, start=1)],
         columns=["award_id", "year", "unit_code", "level", "title", "awarded_on"],
     )
 
@@ -934,10 +867,7 @@ def build_incidents(rng: np.random.Generator, evaluated: list[Unit], year: int) 
         u = evaluated[int(rng.integers(0, len(evaluated)))]
         rows.append([u.code, "veto", "", "发生重大安全生产责任事故"])
     return pd.DataFrame(
-        [
-            [f"I{year}{i:04d}", str(year), c, k, p, note]
-            for i, (c, k, p, note) in enumerate(rows, start=1)
-        ],
+        [[f"I{year}{i:04d}", str(year), c, k, p, note] for i, (c, k, p, note) in enumerate(rows, start=1)],
         columns=["incident_id", "year", "unit_code", "kind", "points", "note"],
     )
 
@@ -945,9 +875,7 @@ def build_incidents(rng: np.random.Generator, evaluated: list[Unit], year: int) 
 # --------------------------------------------------------------------------- the delivery
 
 
-def generate(
-    scale: float = 1.0, seed: int = DEFAULT_SEED, year: int = DEFAULT_YEAR
-) -> dict[str, pd.DataFrame]:
+def generate(scale: float = 1.0, seed: int = DEFAULT_SEED, year: int = DEFAULT_YEAR) -> dict[str, pd.DataFrame]:
     """All 14 tables, keyed `<system>.<table>`, as text frames."""
     if scale <= 0:
         raise ValueError("scale must be positive")
@@ -975,10 +903,7 @@ def generate(
         "performance.awards": build_awards(stream("awards"), evaluated, year),
         "performance.incidents": build_incidents(stream("incidents"), evaluated, year),
     }
-    return {
-        name: frame.astype(object).fillna("").reset_index(drop=True)
-        for name, frame in tables.items()
-    }
+    return {name: frame.astype(object).fillna("").reset_index(drop=True) for name, frame in tables.items()}
 
 
 __all__ = ["DEFAULT_SEED", "DEFAULT_YEAR", "generate", "regions_for", "unit_code"]

@@ -91,8 +91,6 @@ def write_delivery(
             write_xlsx(contract, frame, path, header)
         written.append(path)
     if metadata is not None:
-        (out / "_delivery.json").write_text(
-            json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
+        (out / "_delivery.json").write_text(json.dumps(metadata, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     (out / READY_FILE).write_text("", encoding="utf-8")
     return written

@@ -31,11 +31,7 @@ def test_contracts_cover_the_fourteen_tables_of_sources_md():
 
 def test_parents_come_before_children_and_references_are_the_contract_ones():
     names = list(load_contracts())
-    refs = {
-        (name, ref.table)
-        for name, contract in load_contracts().items()
-        for ref in contract.references
-    }
+    refs = {(name, ref.table) for name, contract in load_contracts().items() for ref in contract.references}
     assert refs == {
         ("staffing.establishment", "staffing.units"),
         ("staffing.divisions", "staffing.units"),
@@ -131,9 +127,7 @@ def test_duplicates_reject_every_row_sharing_the_key_and_children_dangle():
     }
     result = validate(est, _frame([row], est), {"staffing.units": set()})
     assert list(result.violations["reason"]) == ["dangling_reference"]
-    assert not validate(
-        est, _frame([row], est), {"staffing.units": {UNIT["unit_code"]}}
-    ).violations.size
+    assert not validate(est, _frame([row], est), {"staffing.units": {UNIT["unit_code"]}}).violations.size
 
 
 def test_task_rules_ranges_intervals_and_milestones():
@@ -197,10 +191,7 @@ def test_money_allows_two_decimals_and_negative_only_where_declared():
         {**row, "econ_code": "30103", "budget_amount": "-1"},
         {**row, "econ_code": "3010", "budget_amount": "1"},
     ]
-    got = [
-        (r.row, r.column, r.reason)
-        for r in validate(budget, _frame(rows, budget)).violations.itertuples()
-    ]
+    got = [(r.row, r.column, r.reason) for r in validate(budget, _frame(rows, budget)).violations.itertuples()]
     assert got == [
         (1, "budget_amount", "bad_format"),
         (2, "budget_amount", "out_of_range"),
@@ -221,9 +212,7 @@ def test_money_allows_two_decimals_and_negative_only_where_declared():
 def test_normalise_gives_one_text_per_value():
     contracts = load_contracts()
     tasks = contracts["performance.tasks"]
-    frame = _frame(
-        [{"approved": "是", "difficulty": "1.20", "target_value": "+12", "year": "2023"}], tasks
-    )
+    frame = _frame([{"approved": "是", "difficulty": "1.20", "target_value": "+12", "year": "2023"}], tasks)
     out = normalise(tasks, frame).iloc[0]
     assert (out["approved"], out["difficulty"], out["target_value"]) == ("true", "1.2", "12")
     budget = contracts["finance.budget"]

@@ -77,9 +77,7 @@ def test_realistic_imperfections_are_present(small_tables):
         "peers",
         "service_objects",
     }
-    assert (
-        small_tables["finance.budget"]["econ_code"].isin(["30211", "30217", "30231", "31013"])
-    ).any()
+    assert (small_tables["finance.budget"]["econ_code"].isin(["30211", "30217", "30231", "31013"])).any()
 
 
 def test_counties_join_between_scale_one_and_ten():
@@ -90,9 +88,7 @@ def test_counties_join_between_scale_one_and_ten():
 
 
 def _generate(out: Path, *args: str) -> None:
-    result = CliRunner().invoke(
-        app, ["generate", "--out", str(out), "--scale", str(SMALL_SCALE), *args]
-    )
+    result = CliRunner().invoke(app, ["generate", "--out", str(out), "--scale", str(SMALL_SCALE), *args])
     assert result.exit_code == 0, result.output
 
 
@@ -117,9 +113,7 @@ def test_gbk_and_xlsx_deliveries_hold_the_same_rows(tmp_path):
     for contract in load_contracts().values():
         frames = []
         for kind in ("utf8", "gbk", "xlsx"):
-            table = read_table_file(
-                find_table_file(tmp_path / kind / contract.system, contract), contract
-            )
+            table = read_table_file(find_table_file(tmp_path / kind / contract.system, contract), contract)
             frames.append(normalise(contract, table.frame))
         pd.testing.assert_frame_equal(frames[0], frames[1])
         pd.testing.assert_frame_equal(frames[0], frames[2])
@@ -130,9 +124,7 @@ def test_gbk_and_xlsx_deliveries_hold_the_same_rows(tmp_path):
 
 def test_xlsx_refuses_a_table_too_large_for_one_sheet(tmp_path, monkeypatch):
     monkeypatch.setattr(writer, "XLSX_MAX_ROWS", 100)
-    result = CliRunner().invoke(
-        app, ["generate", "--out", str(tmp_path), "--scale", "0.05", "--format", "xlsx"]
-    )
+    result = CliRunner().invoke(app, ["generate", "--out", str(tmp_path), "--scale", "0.05", "--format", "xlsx"])
     assert result.exit_code == 2
     assert "one XLSX sheet holds at most 99" in result.output
 

@@ -1,0 +1,51 @@
+"""dbt inside Dagster: one cached DbtProject, `dbt build` streamed so every dbt test surfaces
+as an asset check, asset groups taken from the project's folders."""
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from dagster import AssetExecutionContext
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    DbtProject,
+    dbt_assets,
+)
+
+from dagster_project.dbt_manifest import dbt_executable
+from dagster_project.resources import KaoheSettings
+from dagster_project.settings import DBT_PROJECT_DIR
+
+kaohe_dbt = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+kaohe_dbt.prepare_if_dev()
+
+
+class KaoheTranslator(DagsterDbtTranslator):
+    """Groups follow the folders (`staging_staffing`, `marts_scoring`, …), never model names."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        resource_type = dbt_resource_props["resource_type"]
+        if resource_type == "snapshot":
+            return "snapshots"
+        if resource_type == "seed":
+            return "methodology"
+        folders = dbt_resource_props["fqn"][1:-1]
+        return "_".join(folders[:2]) or "dbt"
+
+
+TRANSLATOR = KaoheTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
+
+
+def dbt_vars(kaohe: KaoheSettings) -> str:
+    return json.dumps({"as_of": kaohe.evaluation_date().isoformat()})
+
+
+@dbt_assets(manifest=kaohe_dbt.manifest_path, project=kaohe_dbt, dagster_dbt_translator=TRANSLATOR)
+def kaohe_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, kaohe: KaoheSettings):
+    yield from dbt.cli(["build", "--vars", dbt_vars(kaohe)], context=context).stream()
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=kaohe_dbt, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())

@@ -1,0 +1,32 @@
+"""The one Dagster `Definitions` of kaohe: what `dagster dev`, the daemon and `kaohe run` load."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from dagster_project.dbt import dbt_resource, kaohe_dbt_assets
+from dagster_project.ingest.assets import (
+    SYSTEM_ASSETS,
+    ingest_bookkeeping,
+    quarantine_share_within_limit,
+)
+from dagster_project.resources import KaoheSettings
+from dagster_project.schedules import new_delivery_sensor, nightly_job, nightly_schedule
+
+ASSETS = [*SYSTEM_ASSETS, ingest_bookkeeping, kaohe_dbt_assets]
+CHECKS = [quarantine_share_within_limit]
+
+
+def build_definitions(kaohe: KaoheSettings | None = None, **extra) -> dg.Definitions:
+    return dg.Definitions(
+        assets=ASSETS,
+        asset_checks=CHECKS,
+        jobs=[nightly_job],
+        schedules=[nightly_schedule],
+        sensors=[new_delivery_sensor],
+        resources={"kaohe": kaohe or KaoheSettings.from_env(), "dbt": dbt_resource()},
+        **extra,
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,166 @@
+"""Dagster assets of the ingestion: one multi-asset per source system (one asset per table,
+keyed like the dbt sources, so dbt lineage starts here), and the load bookkeeping with the
+quarantine-share check."""
+
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster import AssetExecutionContext
+
+from dagster_project.contracts import SYSTEMS, load_contracts
+from dagster_project.ingest.deliveries import is_delivery, ready_deliveries
+from dagster_project.ingest.load import (
+    RAW,
+    SystemLoadError,
+    applied_deliveries,
+    ensure_schema,
+    load_system,
+    raw_table,
+)
+from dagster_project.resources import KaoheSettings
+from dagster_project.settings import pii_key
+
+GROUP = "ingest"
+LOADS_KEY = dg.AssetKey(["ingest", "loads"])
+CURRENT_LOADS_KEY = dg.AssetKey(["ingest", "current_loads"])
+QUARANTINE_KEY = dg.AssetKey(["ingest", "quarantine"])
+QUARANTINE_SHARE_LIMIT = 0.05  # SOURCES.md: a file with a larger share rejected blocks publishing
+
+
+def table_key(system: str, table: str) -> dg.AssetKey:
+    return dg.AssetKey([system, table])
+
+
+def _system_asset(system: str) -> dg.AssetsDefinition:
+    contracts = [c for c in load_contracts().values() if c.system == system]
+    specs = [
+        dg.AssetSpec(
+            key=table_key(system, c.table),
+            group_name=GROUP,
+            description=f"{c.label}: every delivered load of {system}/{c.table}, contract-checked "
+            f"(raw.{raw_table(c)}); rejected rows go to the quarantine.",
+            kinds={"python", "duckdb"},
+            metadata={"contract": f"sources/contracts/{system}/{c.table}.yml", "key": ", ".join(c.key)},
+        )
+        for c in contracts
+    ]
+
+    @dg.multi_asset(name=f"ingest_{system}", specs=specs, can_subset=False)
+    def ingest(context: AssetExecutionContext, kaohe: KaoheSettings):
+        sources = Path(kaohe.sources_dir)
+        if not sources.is_dir():
+            raise dg.Failure(description=f"sources folder {sources} does not exist", allow_retries=False)
+        single = is_delivery(sources)
+        loaded: dict[str, dict] = {}
+        with kaohe.write() as con:
+            done = set() if single else applied_deliveries(con, system)
+            for delivery in ready_deliveries(sources):
+                if not (delivery / system).is_dir() or delivery.name in done:
+                    continue
+                try:
+                    result = load_system(con, delivery, system, pii_key())
+                except SystemLoadError as exc:
+                    raise dg.Failure(description=str(exc), allow_retries=False) from None
+                for missing in result.missing:
+                    context.log.warning(
+                        f"{delivery.name}: no file for {missing}; its last delivered snapshot stays current"
+                    )
+                for load in result.tables:
+                    loaded[load.table] = {
+                        "delivery": delivery.name,
+                        "file": load.file,
+                        "load_id": load.load_id,
+                        "rows": load.rows,
+                        "accepted": load.accepted,
+                        "rejected": load.rejected,
+                        "violations": load.violations,
+                        "reused": load.reused,
+                    }
+        for contract in contracts:
+            yield dg.MaterializeResult(
+                asset_key=table_key(system, contract.table),
+                metadata=loaded.get(contract.name, {"unchanged": True}),
+            )
+
+    return ingest
+
+
+SYSTEM_ASSETS = [_system_asset(system) for system in SYSTEMS]
+
+
+@dg.multi_asset(
+    name="ingest_bookkeeping",
+    specs=[
+        dg.AssetSpec(
+            LOADS_KEY,
+            group_name=GROUP,
+            description="raw.loads: one row per distinct delivered file.",
+            deps=[table_key(c.system, c.table) for c in load_contracts().values()],
+            kinds={"duckdb"},
+        ),
+        dg.AssetSpec(
+            CURRENT_LOADS_KEY,
+            group_name=GROUP,
+            description="raw.current_loads: the load in force per table.",
+            deps=[LOADS_KEY],
+            kinds={"duckdb"},
+        ),
+        dg.AssetSpec(
+            QUARANTINE_KEY,
+            group_name=GROUP,
+            description="raw.quarantine: one row per contract violation (SOURCES.md, Bad input).",
+            deps=[LOADS_KEY],
+            kinds={"duckdb"},
+        ),
+    ],
+    can_subset=False,
+)
+def ingest_bookkeeping(kaohe: KaoheSettings):
+    """Summarise what is in force after the system loads; written by them, recorded here."""
+    with kaohe.write() as con:
+        ensure_schema(con)
+        tables = con.execute(
+            f"select count(*), coalesce(sum(l.rows_rejected), 0) from {RAW}.current_loads c "
+            f"join {RAW}.loads l using (load_id)"
+        ).fetchall()[0]
+        violations = con.execute(
+            f"select reason, count(*) from {RAW}.quarantine join {RAW}.current_loads using (load_id) group by reason"
+        ).fetchall()
+    yield dg.MaterializeResult(asset_key=LOADS_KEY, metadata={"tables_in_force": tables[0]})
+    yield dg.MaterializeResult(asset_key=CURRENT_LOADS_KEY, metadata={"tables_in_force": tables[0]})
+    yield dg.MaterializeResult(
+        asset_key=QUARANTINE_KEY,
+        metadata={"rows_rejected": int(tables[1]), **{f"violations/{r}": n for r, n in sorted(violations)}},
+    )
+
+
+def quarantine_shares(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, int, float]]:
+    """Per table in force: rows read, rows rejected, rejected share."""
+    ensure_schema(con)
+    return con.execute(
+        f"select l.table_name, l.rows_read, l.rows_rejected, "
+        f"case when l.rows_read = 0 then 0 else l.rows_rejected / l.rows_read end "
+        f"from {RAW}.current_loads c join {RAW}.loads l using (load_id) order by l.table_name"
+    ).fetchall()
+
+
+@dg.asset_check(
+    asset=QUARANTINE_KEY,
+    name="quarantine_share_within_limit",
+    description=f"No table in force has more than {QUARANTINE_SHARE_LIMIT:.0%} of its rows quarantined "
+    "(a blocking check: publishing requires it).",
+)
+def quarantine_share_within_limit(kaohe: KaoheSettings) -> dg.AssetCheckResult:
+    with kaohe.write() as con:
+        shares = quarantine_shares(con)
+    over = [(t, read, rej, share) for t, read, rej, share in shares if share > QUARANTINE_SHARE_LIMIT]
+    return dg.AssetCheckResult(
+        passed=not over,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=(
+            "; ".join(f"{t}: {rej:,} of {read:,} rows quarantined ({share:.1%})" for t, read, rej, share in over)
+            or "every table under the limit"
+        ),
+        metadata={t: dg.MetadataValue.float(round(share, 6)) for t, _, _, share in shares},
+    )

@@ -1,0 +1,21 @@
+"""Which delivery folders a run applies (SOURCES.md: one delivery, or an inbox of them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dagster_project.contracts import SYSTEMS
+from dagster_project.synthetic.writer import READY_FILE
+
+
+def is_delivery(folder: Path) -> bool:
+    return any((folder / system).is_dir() for system in SYSTEMS)
+
+
+def ready_deliveries(sources: Path) -> list[Path]:
+    """`sources` itself when it is a delivery; else its sub-folders holding `_READY`, by name."""
+    if not sources.is_dir():
+        return []
+    if is_delivery(sources):
+        return [sources]
+    return sorted(p for p in sources.iterdir() if p.is_dir() and (p / READY_FILE).exists() and is_delivery(p))

@@ -1,0 +1,158 @@
+"""`kaohe run`: the nightly job in this process, through the same Dagster definitions as the
+schedule, with a live progress display and a summary at the end."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dagster_project.dbt_manifest import prepare_manifest
+from dagster_project.resources import KaoheSettings
+from dagster_project.settings import writer_lock
+
+EventCallback = Callable[[object], None]
+
+
+@dataclass
+class TableSummary:
+    table: str
+    rows: int
+    accepted: int
+    rejected: int
+    reused: bool
+    delivery: str
+
+
+@dataclass
+class CheckSummary:
+    asset: str
+    name: str
+    passed: bool
+    severity: str
+    description: str
+
+
+@dataclass
+class RunReport:
+    success: bool
+    seconds: float
+    tables: list[TableSummary] = field(default_factory=list)
+    checks: list[CheckSummary] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    run_id: str = ""
+    log: Path | None = None
+
+    @property
+    def failed_checks(self) -> list[CheckSummary]:
+        return [c for c in self.checks if not c.passed and c.severity == "ERROR"]
+
+    @property
+    def warned_checks(self) -> list[CheckSummary]:
+        return [c for c in self.checks if not c.passed and c.severity != "ERROR"]
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.success and not self.failed_checks else 1
+
+
+def _progress_logger(callback: EventCallback):
+    import dagster as dg
+
+    class _Forward(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            meta = getattr(record, "dagster_meta", None)
+            event = meta.get("dagster_event") if isinstance(meta, dict) else None
+            if event is not None:
+                callback(event)
+
+    @dg.logger(description="Forwards Dagster events to the kaohe progress display.")
+    def progress(_init_context):
+        forward = logging.getLogger("kaohe.progress")
+        forward.handlers = [_Forward()]
+        forward.setLevel(logging.DEBUG)
+        forward.propagate = False
+        return forward
+
+    return progress
+
+
+def run_log_path(kaohe: KaoheSettings) -> Path:
+    folder = Path(kaohe.warehouse).resolve().parent / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"run-{time.strftime('%Y%m%d-%H%M%S')}.log"
+
+
+def export_environment(kaohe: KaoheSettings) -> None:
+    """dbt reads the warehouse path from KAOHE_WAREHOUSE: give it the same absolute path."""
+    os.environ["KAOHE_WAREHOUSE"] = str(Path(kaohe.warehouse).resolve())
+    os.environ["KAOHE_SOURCES_DIR"] = str(Path(kaohe.sources_dir).resolve())
+    os.environ["KAOHE_PUBLISH_DIR"] = str(Path(kaohe.publish_dir).resolve())
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+
+def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None) -> RunReport:
+    export_environment(kaohe)
+    prepare_manifest()
+    import dagster as dg
+
+    from dagster_project.definitions import build_definitions
+
+    loggers = {"progress": _progress_logger(on_event or (lambda _e: None))}
+    defs = build_definitions(kaohe, loggers=loggers)
+    job = defs.resolve_job_def("nightly")
+    started = time.perf_counter()
+    log_path = run_log_path(kaohe)
+    # dagster-dbt echoes every dbt log line on stdout; keep them in the run log instead.
+    with (
+        writer_lock(Path(kaohe.warehouse)),
+        dg.DagsterInstance.ephemeral() as instance,
+        log_path.open("a", encoding="utf-8") as log,
+        contextlib.redirect_stdout(log),
+    ):
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"progress": {}}},
+            tags={"kaohe/as_of": kaohe.evaluation_date().isoformat()},
+        )
+    report = RunReport(
+        success=result.success, seconds=time.perf_counter() - started, run_id=result.run_id, log=log_path
+    )
+    for event in result.all_events:
+        if event.is_step_failure:
+            error = event.step_failure_data.error
+            user = event.step_failure_data.user_failure_data
+            message = (user.description if user and user.description else None) or (
+                error.message.strip() if error else "step failed"
+            )
+            report.failures.append(f"{event.step_key}: {message}")
+        elif event.event_type_value == "ASSET_MATERIALIZATION":
+            materialization = event.event_specific_data.materialization
+            meta = {k: v.value for k, v in materialization.metadata.items()}
+            if "accepted" in meta:
+                report.tables.append(
+                    TableSummary(
+                        table=".".join(materialization.asset_key.path),
+                        rows=int(meta["rows"]),
+                        accepted=int(meta["accepted"]),
+                        rejected=int(meta["rejected"]),
+                        reused=bool(meta.get("reused")),
+                        delivery=str(meta.get("delivery", "")),
+                    )
+                )
+    for evaluation in result.get_asset_check_evaluations():
+        report.checks.append(
+            CheckSummary(
+                asset=evaluation.asset_key.to_user_string(),
+                name=evaluation.check_name,
+                passed=evaluation.passed,
+                severity=evaluation.severity.value,
+                description=evaluation.description or "",
+            )
+        )
+    return report

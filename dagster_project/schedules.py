@@ -1,0 +1,38 @@
+"""The nightly job, its 02:00 schedule, and the sensor that starts a run when a delivery lands."""
+
+from pathlib import Path
+
+import dagster as dg
+from dagster import SensorEvaluationContext
+
+from dagster_project import settings
+from dagster_project.ingest.deliveries import is_delivery, ready_deliveries
+
+nightly_job = dg.define_asset_job(
+    "nightly",
+    selection=dg.AssetSelection.all(),
+    description="The whole nightly materialization: ingest, dbt build (tests as checks), gate.",
+)
+
+nightly_schedule = dg.ScheduleDefinition(
+    name="nightly_0200",
+    job=nightly_job,
+    cron_schedule="0 2 * * *",
+    execution_timezone="Asia/Shanghai",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+
+@dg.sensor(job=nightly_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+def new_delivery_sensor(context: SensorEvaluationContext):
+    """A run per new delivery folder (name order) holding `_READY` in the sources inbox."""
+    inbox = Path(settings.sources_dir())
+    if is_delivery(inbox):
+        return dg.SkipReason(f"{inbox} is a single delivery, not an inbox; run `kaohe run` for it")
+    newest = context.cursor or ""
+    fresh = [d for d in ready_deliveries(inbox) if d.name > newest]
+    if not fresh:
+        return dg.SkipReason(f"no new delivery in {inbox}")
+    context.update_cursor(fresh[-1].name)
+    # One run applies every pending delivery in name order; the run key names the newest.
+    return dg.RunRequest(run_key=fresh[-1].name, tags={"kaohe/delivery": fresh[-1].name})
