@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -10,6 +11,8 @@ import pytest
 from dagster_project.synthetic.dirty import inject
 from dagster_project.synthetic.generator import generate
 from dagster_project.synthetic.writer import MANIFEST_FILE, write_delivery
+
+os.environ.setdefault("KAOHE_PII_KEY", "kaohe-test-key")
 
 SMALL_SCALE = 0.1
 SEED = 7
@@ -34,3 +37,33 @@ def dirty_delivery(tmp_path_factory, small_tables) -> Path:
     write_delivery(tables, out)
     manifest.to_csv(out / MANIFEST_FILE, index=False)
     return out
+
+
+@pytest.fixture(scope="session")
+def dbt_manifest() -> Path:
+    """The Dagster definitions need dbt's manifest before they import (DESIGN.md)."""
+    from dagster_project.dbt_manifest import prepare_manifest
+
+    return prepare_manifest()
+
+
+def settings_for(tmp: Path, sources: Path, as_of: str = "2024-01-31"):
+    from dagster_project.resources import KaoheSettings
+
+    return KaoheSettings(
+        sources_dir=str(sources),
+        warehouse=str(tmp / "warehouse" / "kaohe.duckdb"),
+        publish_dir=str(tmp / "warehouse" / "published"),
+        as_of=as_of,
+    )
+
+
+@pytest.fixture(scope="session")
+def clean_run(tmp_path_factory, small_delivery, dbt_manifest):
+    """One nightly run of the clean small delivery; tests copy its warehouse before changing it."""
+    from dagster_project.runner import run_nightly
+
+    tmp = tmp_path_factory.mktemp("clean_run")
+    settings = settings_for(tmp, small_delivery)
+    report = run_nightly(settings)
+    return settings, report

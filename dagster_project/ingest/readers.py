@@ -7,11 +7,13 @@ cells, and the file line of every row. A file that cannot be read as a whole rai
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -69,31 +71,33 @@ def _read_csv(path: Path, data: bytes) -> tuple[list[str], pd.DataFrame, np.ndar
     text, encoding = _decode(path, data)
     if not text.strip():
         raise UnreadableFile(path, "the file is empty (no header row)")
+    # pandas pads a short row with empty cells, silently; count the fields of every record first
+    # (a truncated export ends in a short row), and take each record's line from the csv reader.
+    reader = csv.reader(io.StringIO(text))
+    widths, lines = [], []
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            dtype=str,
-            na_filter=False,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            engine="c",
+        for record in reader:
+            widths.append(len(record))
+            lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise UnreadableFile(path, f"not a well-formed CSV table (line {reader.line_num}: {exc})") from None
+    while widths and widths[-1] == 0:  # trailing blank lines
+        widths.pop()
+        lines.pop()
+    width = widths[0]
+    short = [line for line, w in zip(lines[1:], widths[1:], strict=True) if w != width]
+    if short:
+        shown = ", ".join(map(str, short[:5])) + (" …" if len(short) > 5 else "")
+        raise UnreadableFile(
+            path,
+            f"line(s) {shown} do not have the header's {width} fields; the file looks truncated or damaged",
         )
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, na_filter=False, keep_default_na=False, engine="c")
     except (pd.errors.ParserError, ValueError) as exc:
         raise UnreadableFile(path, f"not a well-formed CSV table ({str(exc).strip()})") from None
     header = [str(c) for c in frame.columns]
-    # Rows with fewer fields than the header come back as NaN cells (real empty cells are '').
-    blank = frame.isna().all(axis=1) | ((frame.iloc[:, 0] == "") & frame.iloc[:, 1:].isna().all(axis=1))
-    trailing = blank[::-1].cumprod()[::-1].astype(bool)
-    frame = frame[~trailing]
-    short = frame.isna().any(axis=1).to_numpy()
-    if short.any():
-        where = np.flatnonzero(short)[:5] + 2
-        raise UnreadableFile(
-            path,
-            f"line(s) {', '.join(map(str, where))} have fewer fields than the header "
-            f"({len(header)}); the file looks truncated",
-        )
-    return header, frame, np.arange(2, len(frame) + 2), encoding
+    return header, frame, np.asarray(lines[1:], dtype=np.int64), encoding
 
 
 def _cell_text(value: object) -> str:
@@ -108,7 +112,12 @@ def _cell_text(value: object) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return f"{value:.10f}".rstrip("0").rstrip(".") if value == value else ""
+        if value != value:
+            return ""
+        text = repr(value)  # the shortest text that reads back as this float: 123.45, not 123.4500000001
+        if "e" in text or "E" in text:
+            text = format(Decimal(text), "f")
+        return text[:-2] if text.endswith(".0") else text
     return str(value).strip()
 
 

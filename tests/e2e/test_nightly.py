@@ -1,0 +1,204 @@
+"""The nightly job end to end on generated deliveries (ingest → dbt build → checks)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from dagster_project.contracts import load_contracts
+from dagster_project.ingest.load import raw_table
+from dagster_project.runner import run_nightly
+from dagster_project.synthetic.writer import MANIFEST_FILE, write_delivery
+from tests.conftest import settings_for
+
+pytestmark = pytest.mark.e2e
+
+
+def _query(settings, sql: str) -> pd.DataFrame:
+    con = duckdb.connect(settings.warehouse, read_only=True)
+    try:
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+def test_clean_delivery_builds_raw_staging_and_snapshots_for_all_tables(clean_run):
+    settings, report = clean_run
+    assert report.exit_code == 0, (report.failures, report.failed_checks)
+    assert len(report.tables) == 14 and all(t.rejected == 0 for t in report.tables)
+    assert report.checks and all(c.passed for c in report.checks)
+    tables = _query(settings, "select table_schema, table_name from information_schema.tables")
+    schemas = tables.groupby("table_schema")["table_name"].agg(set).to_dict()
+    contracts = load_contracts().values()
+    assert {raw_table(c) for c in contracts} <= schemas["raw"]
+    assert {"quarantine", "quarantine_rows", "loads", "current_loads"} <= schemas["raw"]
+    assert {f"stg_{c.system}__{c.table}" for c in contracts} <= schemas["staging"]
+    assert schemas["snapshots"] == {f"snp_staffing__{t}" for t in ("units", "establishment", "divisions", "persons")}
+    for contract in contracts:
+        staged = _query(settings, f"select count(*) n from staging.stg_{contract.system}__{contract.table}")["n"][0]
+        delivered = sum(1 for _ in (Path(settings.sources_dir) / contract.system / f"{contract.table}.csv").open()) - 1
+        assert staged == delivered, contract.name
+
+
+def test_personal_data_never_enter_the_warehouse(clean_run, small_tables):
+    settings, _ = clean_run
+    persons = small_tables["staffing.persons"]
+    con = duckdb.connect(settings.warehouse, read_only=True)
+    try:
+        columns = con.execute(
+            "select table_schema, table_name, column_name from information_schema.columns where data_type = 'VARCHAR'"
+        ).fetchall()
+        needles = [persons["id_number"].iloc[0], persons["name"].iloc[0], persons["person_id"].iloc[0]]
+        for schema, table, column in columns:
+            for needle in needles:
+                hit = con.execute(
+                    f'select count(*) from "{schema}"."{table}" where "{column}" = ?', [needle]
+                ).fetchall()[0][0]
+                assert hit == 0, (schema, table, column, needle)
+    finally:
+        con.close()
+
+
+def test_dirty_delivery_quarantines_exactly_the_manifest_and_is_idempotent(tmp_path, dirty_delivery, dbt_manifest):
+    settings = settings_for(tmp_path, dirty_delivery)
+    report = run_nightly(settings)
+    # The small dirty delivery rejects more than 5% of some tables: a blocking check fails.
+    assert report.exit_code == 1
+    assert [c.name for c in report.failed_checks] == ["quarantine_share_within_limit"]
+
+    manifest = pd.read_csv(dirty_delivery / MANIFEST_FILE)
+    key = ["system", "table", "line", "column", "reason"]
+    quarantine = _query(
+        settings,
+        'select system, split_part(table_name, \'.\', 2) as "table", line, column_name as "column", reason '
+        "from raw.quarantine",
+    )
+    pd.testing.assert_frame_equal(
+        quarantine.sort_values(key, ignore_index=True),
+        manifest[key].sort_values(key, ignore_index=True),
+        check_dtype=False,
+    )
+    for (system, table), lines in manifest.groupby(["system", "table"])["line"]:
+        staged = _query(settings, f"select source_line from staging.stg_{system}__{table}")["source_line"]
+        assert not set(staged) & set(lines), f"{system}.{table} staged a quarantined line"
+
+    counts_sql = (
+        " union all ".join(
+            f"select '{c.name}' as t, count(*) as n from raw.{raw_table(c)}" for c in load_contracts().values()
+        )
+        + " union all select 'quarantine', count(*) from raw.quarantine"
+    )
+    before = _query(settings, counts_sql)
+    again = run_nightly(settings)
+    assert all(t.reused for t in again.tables)
+    pd.testing.assert_frame_equal(before, _query(settings, counts_sql))
+
+
+def test_gbk_and_xlsx_deliveries_load_the_same_rows_as_utf8(tmp_path, small_tables):
+    import duckdb as ddb
+
+    from dagster_project.ingest.load import load_system
+
+    def load(kind: str, **fmt) -> ddb.DuckDBPyConnection:
+        folder = tmp_path / kind
+        write_delivery(small_tables, folder, **fmt)
+        con = ddb.connect(str(tmp_path / f"{kind}.duckdb"))
+        for system in ("staffing", "finance", "performance"):
+            load_system(con, folder, system, b"test-key")
+        return con
+
+    cons = {
+        "utf8": load("utf8"),
+        "gbk": load("gbk", encoding="gbk", headers="zh"),
+        "xlsx": load("xlsx", fmt="xlsx", headers="zh"),
+    }
+    for contract in load_contracts().values():
+        frames = {
+            kind: con.execute(
+                f"select * exclude (_load_id, _file, _file_sha256, _loaded_at) from raw.{raw_table(contract)} "
+                "order by _line"
+            ).df()
+            for kind, con in cons.items()
+        }
+        assert len(frames["utf8"]) == len(small_tables[contract.name])
+        pd.testing.assert_frame_equal(frames["utf8"], frames["gbk"], check_dtype=False)
+        pd.testing.assert_frame_equal(frames["utf8"], frames["xlsx"], check_dtype=False)
+    encodings = {r[0] for r in cons["gbk"].execute("select distinct encoding from raw.loads").fetchall()}
+    assert encodings == {"gb18030"}
+
+
+def _copy_warehouse(clean_run, tmp_path: Path, sources: Path):
+    settings, _ = clean_run
+    target = settings_for(tmp_path, sources)
+    Path(target.warehouse).parent.mkdir(parents=True)
+    shutil.copy(settings.warehouse, target.warehouse)
+    return target
+
+
+def test_unreadable_file_fails_its_system_and_earlier_data_stay(tmp_path, clean_run, small_tables):
+    delivery = tmp_path / "broken"
+    changed = dict(small_tables)
+    changed["staffing.units"] = small_tables["staffing.units"].assign(unit_name=lambda f: f["unit_name"] + "（新）")
+    write_delivery(changed, delivery)
+    persons = delivery / "staffing" / "persons.csv"
+    data = persons.read_bytes()
+    persons.write_bytes(data[: len(data) // 2].rsplit(b",", 3)[0])  # cut mid-row: truncated export
+    settings = _copy_warehouse(clean_run, tmp_path, delivery)
+    current = "select table_name, load_id from raw.current_loads order by table_name"
+    before = _query(settings, current)
+    names_before = _query(settings, "select unit_name from staging.stg_staffing__units order by unit_code")
+
+    report = run_nightly(settings)
+
+    assert report.exit_code == 1
+    assert len(report.failures) == 1
+    message = report.failures[0]
+    assert "ingest_staffing" in message and str(persons) in message and "truncated" in message
+    after = _query(settings, current)
+    staffing = after["table_name"].str.startswith("staffing.")
+    pd.testing.assert_frame_equal(before[staffing], after[staffing])  # not one staffing table moved on
+    pd.testing.assert_frame_equal(
+        names_before, _query(settings, "select unit_name from staging.stg_staffing__units order by unit_code")
+    )
+    failures = _query(settings, "select system, file, problem from raw.load_failures")
+    assert failures["system"].tolist() == ["staffing"] and failures["file"].tolist() == [str(persons)]
+
+
+def test_a_transfer_shows_both_versions_in_the_register_snapshot(tmp_path, clean_run, small_tables):
+    persons = small_tables["staffing.persons"].copy()
+    units = small_tables["staffing.units"]["unit_code"].tolist()
+    mover = persons.index[(persons["exit_date"] == "") & (persons["position_kind"] == "staff")][0]
+    old_unit = persons.loc[mover, "unit_code"]
+    new_unit = next(u for u in units if u != old_unit)
+    moved = persons.loc[[mover]].assign(unit_code=new_unit, division_code="", entry_date="2024-01-16")
+    persons.loc[mover, ["exit_date", "status"]] = ["2024-01-15", "transferred_out"]
+    tables = {**small_tables, "staffing.persons": pd.concat([persons, moved], ignore_index=True)}
+    delivery = tmp_path / "transfer"
+    write_delivery(tables, delivery)
+    settings = _copy_warehouse(clean_run, tmp_path, delivery)
+
+    report = run_nightly(settings)
+    assert report.exit_code == 0, (report.failures, report.failed_checks)
+
+    from dagster_project.ingest.load import keyed_hash
+    from dagster_project.settings import pii_key
+
+    key = keyed_hash(pd.Series([persons.loc[mover, "person_id"]]), pii_key())[0]
+    history = _query(
+        settings,
+        f"select unit_code, entry_date, exit_date, status, dbt_valid_to is null as in_force "
+        f"from snapshots.snp_staffing__persons where person_key = '{key}' order by dbt_valid_from, unit_code",
+    )
+    rows = set(history.itertuples(index=False, name=None))
+    entry = pd.Timestamp(persons.loc[mover, "entry_date"])
+    assert (old_unit, entry, pd.NaT, "active", False) in {
+        (u, e, x if pd.notna(x) else pd.NaT, s, f) for u, e, x, s, f in rows
+    }
+    assert (old_unit, entry, pd.Timestamp("2024-01-15"), "transferred_out", True) in rows
+    assert (new_unit, pd.Timestamp("2024-01-16"), pd.NaT, "active", True) in {
+        (u, e, x if pd.notna(x) else pd.NaT, s, f) for u, e, x, s, f in rows
+    }

@@ -1,0 +1,61 @@
+"""The one Definitions object: every asset, check, the schedule and the sensor are there."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from dagster_project.contracts import load_contracts
+
+
+@pytest.fixture(scope="module")
+def defs(dbt_manifest):
+    from dagster_project.definitions import defs
+
+    return defs
+
+
+def test_every_ingestion_asset_dbt_asset_and_check_is_defined(defs):
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    contracts = load_contracts().values()
+    assert {f"{c.system}/{c.table}" for c in contracts} <= keys
+    assert {"ingest/loads", "ingest/current_loads", "ingest/quarantine"} <= keys
+    assert {f"staging/stg_{c.system}__{c.table}" for c in contracts} <= {
+        f"{graph.get(k).group_name.split('_')[0]}/{k.path[-1]}" for k in graph.get_all_asset_keys()
+    }
+    snapshots = {k.path[-1] for k in graph.get_all_asset_keys() if graph.get(k).group_name == "snapshots"}
+    assert snapshots == {f"snp_staffing__{t}" for t in ("units", "establishment", "divisions", "persons")}
+    checks = {(c.asset_key.to_user_string(), c.name) for c in graph.asset_check_keys}
+    assert ("ingest/quarantine", "quarantine_share_within_limit") in checks
+    assert any(name.startswith("unique_stg_staffing__units_unit_code") for _, name in checks)
+    assert len(checks) > 50  # every dbt data test is an asset check
+
+
+def test_dbt_lineage_starts_at_the_ingestion_assets(defs):
+    graph = defs.resolve_asset_graph()
+    units = next(k for k in graph.get_all_asset_keys() if k.path[-1] == "stg_staffing__units")
+    assert dg.AssetKey(["staffing", "units"]) in graph.get(units).parent_keys
+
+
+def test_schedule_and_sensor(defs):
+    schedule = defs.resolve_schedule_def("nightly_0200")
+    assert schedule.cron_schedule == "0 2 * * *"
+    assert schedule.execution_timezone == "Asia/Shanghai"
+    assert schedule.job_name == "nightly"
+    assert defs.resolve_sensor_def("new_delivery_sensor").job_name == "nightly"
+
+
+def test_sensor_starts_one_run_per_new_ready_delivery(tmp_path, monkeypatch, dbt_manifest):
+    from dagster_project.schedules import new_delivery_sensor
+
+    monkeypatch.setenv("KAOHE_SOURCES_DIR", str(tmp_path))
+    for name, ready in (("20240131", True), ("20240229", True), ("20240331", False)):
+        (tmp_path / name / "staffing").mkdir(parents=True)
+        if ready:
+            (tmp_path / name / "_READY").touch()
+    context = dg.build_sensor_context(cursor=None)
+    result = new_delivery_sensor(context)
+    assert isinstance(result, dg.RunRequest) and result.run_key == "20240229"
+    assert context.cursor == "20240229"
+    assert isinstance(new_delivery_sensor(dg.build_sensor_context(cursor="20240229")), dg.SkipReason)
