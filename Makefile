@@ -29,6 +29,7 @@ test: $(INSTALLED)
 lint: $(INSTALLED)
 	$(BIN)/ruff check dagster_project tests
 	$(BIN)/ruff format --check dagster_project tests
+	cd dbt && ../$(BIN)/sqlfluff lint models
 
 dev: $(INSTALLED)
 	$(BIN)/dagster dev
