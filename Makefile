@@ -23,7 +23,7 @@ $(SAMPLE)/_READY: | $(INSTALLED)
 run: $(INSTALLED) $(SAMPLE)/_READY
 	$(BIN)/kaohe run
 
-test: $(INSTALLED)
+test: $(INSTALLED) lint
 	$(BIN)/python -m pytest -q
 
 lint: $(INSTALLED)
