@@ -754,8 +754,8 @@ def build_tasks(
 
 def build_progress(rng: np.random.Generator, tasks: pd.DataFrame, year: int) -> pd.DataFrame:
     n = len(tasks)
-    final = np.where(rng.random(n) < 0.7, 1.0, rng.uniform(0.4, 0.99, n))
-    pace = np.where(rng.random(n) < 0.8, rng.uniform(0.9, 1.1, n), rng.uniform(0.4, 0.8, n))
+    final = np.where(rng.random(n) < 0.82, 1.0, rng.uniform(0.55, 0.99, n))
+    pace = np.where(rng.random(n) < 0.85, rng.uniform(0.95, 1.1, n), rng.uniform(0.5, 0.9, n))
     plan = np.column_stack(
         [pd.to_numeric(tasks[f"milestone_q{q}"], errors="coerce").fillna(25 * q).to_numpy() for q in range(1, 5)]
     )
@@ -771,7 +771,7 @@ def build_progress(rng: np.random.Generator, tasks: pd.DataFrame, year: int) -> 
     quarter_end = np.array(
         [np.datetime64(d) for d in (f"{year}-03-31", f"{year}-06-30", f"{year}-09-30", f"{year}-12-31")]
     )
-    late = rng.random(len(task_idx)) < 0.05
+    late = rng.random(len(task_idx)) < 0.03
     lag = np.where(late, rng.integers(16, 41, len(task_idx)), rng.integers(1, 13, len(task_idx)))
     reported = quarter_end[quarter - 1] + lag.astype("timedelta64[D]")
     status = np.where(
@@ -780,7 +780,7 @@ def build_progress(rng: np.random.Generator, tasks: pd.DataFrame, year: int) -> 
         rng.choice(np.array(["verified", "pending"], dtype=object), len(task_idx), p=[0.97, 0.03]),
     ).astype(object)
     status[rng.random(len(task_idx)) < 0.004] = "false_report"
-    keep = rng.random(len(task_idx)) > 0.03
+    keep = rng.random(len(task_idx)) > 0.015
     quantified = ~np.isnan(target[task_idx])
     value = np.where(quantified, np.round(target[task_idx] * pct / 100, 2), np.nan)
     show_pct = ~quantified | (rng.random(len(task_idx)) < 0.4)

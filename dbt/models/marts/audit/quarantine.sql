@@ -1,0 +1,3 @@
+-- Contract violations of the loads in force (SOURCES.md, Bad input); personal values appear
+-- only as keyed hashes, and the rejected rows themselves stay in raw.quarantine_rows.
+select * from {{ ref('stg_ingest__quarantine') }}

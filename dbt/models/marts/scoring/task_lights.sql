@@ -1,0 +1,12 @@
+-- Red/yellow/green light of each eligible task for each quarter ended by as_of (METHODOLOGY §8).
+select
+    year,
+    task_id,
+    quarter,
+    unit_code,
+    planned,
+    actual,
+    gap,
+    light,
+    reason
+from {{ ref('int_task_lights') }}

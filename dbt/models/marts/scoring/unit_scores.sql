@@ -1,0 +1,86 @@
+-- Published scores, ranks and grades of every roster unit (METHODOLOGY §7, §9, §11).
+-- Ranking within (year, group, category): total desc, key-work achievement desc (unrounded),
+-- establishment asc (the leaner unit first), unit_code asc; ranks 1..n without ties.
+with parts as (
+    select * from {{ ref('int_unit_score_parts') }}
+),
+
+years as (
+    select * from {{ ref('int_evaluation_years') }}
+),
+
+rounded as (
+    select
+        parts.*,
+        {{ round2('parts.total_unrounded') }} as total_score,
+        years.grade1_share,
+        years.grade1_min_total,
+        years.grade3_below_total
+    from parts
+    inner join years on parts.year = years.year
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by year, group_code, category
+            order by total_score desc, s_key_work desc, establishment asc, unit_code asc
+        ) as rank_in_category,
+        row_number() over (
+            partition by year, group_code
+            order by total_score desc, s_key_work desc, establishment asc, unit_code asc
+        ) as rank_overall,
+        count(*) over (partition by year, group_code, category) as units_in_category
+    from rounded
+),
+
+grade1_candidates as (
+    select
+        year,
+        unit_code,
+        row_number() over (partition by year, group_code, category order by rank_in_category) as candidate_rank
+    from ranked
+    where not vetoed and total_score >= grade1_min_total
+),
+
+final as (
+    select
+        ranked.year,
+        ranked.unit_code,
+        ranked.unit_name,
+        ranked.group_code,
+        ranked.category,
+        ranked.stage,
+        ranked.as_of,
+        ranked.parameter_year,
+        ranked.establishment,
+        ranked.required_key_tasks,
+        ranked.s_key_work,
+        ranked.s_reform,
+        ranked.s_fiscal,
+        ranked.s_market_service,
+        ranked.s_grassroots_service,
+        ranked.s_excellence,
+        {{ round2('ranked.qualitative_score') }} as qualitative_score,
+        {{ round2('ranked.base_score') }} as base_score,
+        {{ round2('ranked.bonus') }} as bonus,
+        {{ round2('ranked.deductions') }} as deductions,
+        ranked.total_score,
+        ranked.rank_in_category,
+        ranked.rank_overall,
+        case
+            when ranked.vetoed or ranked.total_score < ranked.grade3_below_total then 3
+            when grade1_candidates.candidate_rank
+                <= floor(cast(ranked.grade1_share as decimal(9, 4)) * ranked.units_in_category) then 1
+            else 2
+        end as grade,
+        ranked.vetoed,
+        ranked.units_in_category,
+        ranked.has_reviews,
+        ranked.in_register
+    from ranked
+    left join grade1_candidates on ranked.year = grade1_candidates.year and ranked.unit_code = grade1_candidates.unit_code
+)
+
+select * from final
