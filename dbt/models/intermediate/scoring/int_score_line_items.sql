@@ -121,7 +121,7 @@ final as (
     select
         year,
         unit_code,
-        row_number() over (partition by year, unit_code order by sort_order, item_key) as line_no,
+        cast(row_number() over (partition by year, unit_code order by sort_order, item_key) as integer) as line_no,
         component,
         code,
         item_key,

@@ -40,10 +40,14 @@ final as (
     select
         roster_units.year,
         roster_units.unit_code,
-        coalesce(sum(in_force.approved_count) filter (where in_force.on_what = 'jan1'), 0) as establishment_jan1,
-        coalesce(sum(in_force.approved_count) filter (where in_force.on_what = 'as_of'), 0) as establishment_as_of,
-        coalesce(sum(in_force.chief_leader_posts) filter (where in_force.on_what = 'as_of'), 0) as chief_posts_as_of,
-        coalesce(sum(in_force.deputy_leader_posts) filter (where in_force.on_what = 'as_of'), 0) as deputy_posts_as_of
+        cast(coalesce(sum(in_force.approved_count) filter (where in_force.on_what = 'jan1'), 0) as integer)
+            as establishment_jan1,
+        cast(coalesce(sum(in_force.approved_count) filter (where in_force.on_what = 'as_of'), 0) as integer)
+            as establishment_as_of,
+        cast(coalesce(sum(in_force.chief_leader_posts) filter (where in_force.on_what = 'as_of'), 0) as integer)
+            as chief_posts_as_of,
+        cast(coalesce(sum(in_force.deputy_leader_posts) filter (where in_force.on_what = 'as_of'), 0) as integer)
+            as deputy_posts_as_of
     from roster_units
     left join in_force
         on roster_units.year = in_force.year

@@ -17,7 +17,7 @@ quarters as (
 final as (
     select
         year,
-        quarter,
+        cast(quarter as integer) as quarter,
         quarter_start,
         quarter_end,
         quarter_end + report_grace_days as report_deadline,

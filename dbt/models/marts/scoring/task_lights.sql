@@ -2,7 +2,7 @@
 select
     year,
     task_id,
-    quarter,
+    cast(quarter as integer) as quarter,
     unit_code,
     planned,
     actual,

@@ -62,13 +62,13 @@ final as (
         ranked.s_market_service,
         ranked.s_grassroots_service,
         ranked.s_excellence,
-        {{ round2('ranked.qualitative_score') }} as qualitative_score,
-        {{ round2('ranked.base_score') }} as base_score,
-        {{ round2('ranked.bonus') }} as bonus,
-        {{ round2('ranked.deductions') }} as deductions,
-        ranked.total_score,
-        ranked.rank_in_category,
-        ranked.rank_overall,
+        cast({{ round2('ranked.qualitative_score') }} as decimal(9, 2)) as qualitative_score,
+        cast({{ round2('ranked.base_score') }} as decimal(9, 2)) as base_score,
+        cast({{ round2('ranked.bonus') }} as decimal(9, 2)) as bonus,
+        cast({{ round2('ranked.deductions') }} as decimal(9, 2)) as deductions,
+        cast(ranked.total_score as decimal(9, 2)) as total_score,
+        cast(ranked.rank_in_category as integer) as rank_in_category,
+        cast(ranked.rank_overall as integer) as rank_overall,
         case
             when ranked.vetoed or ranked.total_score < ranked.grade3_below_total then 3
             when grade1_candidates.candidate_rank
@@ -76,7 +76,7 @@ final as (
             else 2
         end as grade,
         ranked.vetoed,
-        ranked.units_in_category,
+        cast(ranked.units_in_category as integer) as units_in_category,
         ranked.has_reviews,
         ranked.in_register
     from ranked
