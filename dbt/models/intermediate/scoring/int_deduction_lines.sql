@@ -105,6 +105,7 @@ priced as (
         rules.reason_order,
         rules.cap_group,
         rules.cap,
+        rules.points_each,
         coalesce(items.own_points, rules.points_each) as points_before_cap
     from items
     inner join rules on items.year = rules.year and items.reason = rules.reason

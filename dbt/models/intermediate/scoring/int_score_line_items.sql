@@ -88,7 +88,7 @@ deduction_lines as (
         300 + reason_order as sort_order,
         item_key,
         -cast(points as double) as points,
-        '§7 ' || reason || ': ' || coalesce(cast(points_before_cap as double) || ' each', 'own points')
+        '§7 ' || reason || ': ' || coalesce(cast(points_each as double) || ' each', 'the incident''s own points')
             || coalesce(', cap ' || cast(cap as double) || ' (' || cap_group || ')', '') as rule,
         cast(source_keys as json) as source_keys
     from {{ ref('int_deduction_lines') }}
