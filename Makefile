@@ -29,7 +29,7 @@ test: $(INSTALLED) lint
 lint: $(INSTALLED)
 	$(BIN)/ruff check dagster_project tests
 	$(BIN)/ruff format --check dagster_project tests
-	mkdir -p dbt/target && cd dbt && KAOHE_WAREHOUSE=$(CURDIR)/dbt/target/lint.duckdb ../$(BIN)/sqlfluff lint models
+	mkdir -p dbt/target && cd dbt && KAOHE_WAREHOUSE=$(CURDIR)/dbt/target/lint.duckdb ../$(BIN)/sqlfluff lint models tests
 
 dev: $(INSTALLED)
 	$(BIN)/dagster dev

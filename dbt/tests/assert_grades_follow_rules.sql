@@ -3,14 +3,20 @@
 -- allows; or a better-ranked eligible unit left out of grade 1 while a worse one is in.
 {{ config(meta={'dagster': {'ref': {'name': 'unit_scores'}}}) }}
 with scores as (
-    select scores.*, years.grade1_share, years.grade1_min_total, years.grade3_below_total
+    select
+        scores.*,
+        years.grade1_share,
+        years.grade1_min_total,
+        years.grade3_below_total
     from {{ ref('unit_scores') }} as scores
     inner join {{ ref('int_evaluation_years') }} as years on scores.year = years.year
 ),
 
 per_group as (
     select
-        year, group_code, category,
+        year,
+        group_code,
+        category,
         count(*) filter (where grade = 1) as grade1_units,
         floor(cast(any_value(grade1_share) as decimal(9, 4)) * count(*)) as grade1_allowed,
         max(rank_in_category) filter (where grade = 1) as worst_grade1_rank
@@ -18,28 +24,51 @@ per_group as (
     group by year, group_code, category
 )
 
-select scores.year, scores.unit_code, 'grade 3 expected' as problem
+select
+    scores.year,
+    scores.unit_code,
+    'grade 3 expected' as problem
 from scores
 where (scores.vetoed or scores.total_score < scores.grade3_below_total) and scores.grade != 3
 union all
-select scores.year, scores.unit_code, 'grade 1 not allowed'
+select
+    scores.year,
+    scores.unit_code,
+    'grade 1 not allowed' as problem
 from scores
 where scores.grade = 1 and (scores.vetoed or scores.total_score < scores.grade1_min_total)
 union all
-select year, group_code || '/' || category, 'too many grade-1 units'
+select
+    year,
+    group_code || '/' || category as unit_code,
+    'too many grade-1 units' as problem
 from per_group
 where grade1_units > grade1_allowed
 union all
-select scores.year, scores.unit_code, 'skipped for grade 1'
+select
+    scores.year,
+    scores.unit_code,
+    'skipped for grade 1' as problem
 from scores
 inner join per_group
-    on scores.year = per_group.year and scores.group_code = per_group.group_code and scores.category = per_group.category
-where scores.grade != 1 and not scores.vetoed and scores.total_score >= scores.grade1_min_total
+    on
+        scores.year = per_group.year
+        and scores.group_code = per_group.group_code
+        and scores.category = per_group.category
+where
+    scores.grade != 1 and not scores.vetoed and scores.total_score >= scores.grade1_min_total
     and per_group.grade1_units < per_group.grade1_allowed
 union all
-select scores.year, scores.unit_code, 'grade 1 out of rank order'
+select
+    scores.year,
+    scores.unit_code,
+    'grade 1 out of rank order' as problem
 from scores
 inner join per_group
-    on scores.year = per_group.year and scores.group_code = per_group.group_code and scores.category = per_group.category
-where scores.grade = 2 and not scores.vetoed and scores.total_score >= scores.grade1_min_total
+    on
+        scores.year = per_group.year
+        and scores.group_code = per_group.group_code
+        and scores.category = per_group.category
+where
+    scores.grade = 2 and not scores.vetoed and scores.total_score >= scores.grade1_min_total
     and scores.rank_in_category < per_group.worst_grade1_rank

@@ -2,13 +2,20 @@
 -- its unrounded lines do not add up to its unrounded total (METHODOLOGY §11, Line items).
 {{ config(meta={'dagster': {'ref': {'name': 'score_line_items'}}}) }}
 with lines as (
-    select year, unit_code, sum(points) as line_total
+    select
+        year,
+        unit_code,
+        sum(points) as line_total
     from {{ ref('score_line_items') }}
     group by year, unit_code
 ),
 
 parts as (
-    select year, unit_code, total_unrounded from {{ ref('int_unit_score_parts') }}
+    select
+        year,
+        unit_code,
+        total_unrounded
+    from {{ ref('int_unit_score_parts') }}
 )
 
 select
@@ -20,6 +27,7 @@ select
 from {{ ref('unit_scores') }} as scores
 left join lines on scores.year = lines.year and scores.unit_code = lines.unit_code
 left join parts on scores.year = parts.year and scores.unit_code = parts.unit_code
-where lines.line_total is null
+where
+    lines.line_total is null
     or abs(lines.line_total - parts.total_unrounded) > 1e-9
     or scores.total_score != {{ round2('lines.line_total') }}

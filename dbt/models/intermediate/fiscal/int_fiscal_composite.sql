@@ -2,7 +2,11 @@
 -- performance goals, staff control and the change of the three public expenses against the
 -- same months of last year, weighted by methodology_fiscal_parts.
 with roster_units as (
-    select year, unit_code, months_elapsed from {{ ref('int_roster_units') }}
+    select
+        year,
+        unit_code,
+        months_elapsed
+    from {{ ref('int_roster_units') }}
 ),
 
 years as (
@@ -44,9 +48,10 @@ execution as (
         ) as three_public_rows_last_year
     from roster_units
     inner join {{ ref('stg_finance__execution') }} as execution
-        on roster_units.unit_code = execution.unit_code
-        and execution.fiscal_year in (roster_units.year, roster_units.year - 1)
-        and execution.month <= roster_units.months_elapsed
+        on
+            roster_units.unit_code = execution.unit_code
+            and execution.fiscal_year in (roster_units.year, roster_units.year - 1)
+            and roster_units.months_elapsed >= execution.month
     left join three_public_codes
         on roster_units.year = three_public_codes.year and execution.econ_code = three_public_codes.econ_code
     group by all
@@ -106,7 +111,8 @@ scored as (
         case when budget_total = 0 then null else executed / budget_total end as execution_rate,
         case
             when budget_total = 0 then 0.0
-            else greatest(0.0, least(1.0,
+            else greatest(0.0, least(
+                1.0,
                 (executed / budget_total) / (execution_target_rate * months_elapsed / 12.0)
             ))
         end as score_budget_execution,
@@ -125,7 +131,8 @@ scored as (
             when three_public_rows_last_year = 0 then 1.0
             when three_public_last_year <= 0 then case when three_public_this_year <= 0 then 1.0 else 0.0 end
             when three_public_this_year <= three_public_last_year then 1.0
-            else greatest(0.0,
+            else greatest(
+                0.0,
                 1 - three_public_slope * (three_public_this_year - three_public_last_year) / three_public_last_year
             )
         end as score_three_public

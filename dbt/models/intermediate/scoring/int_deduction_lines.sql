@@ -19,10 +19,12 @@ uncovered_core_duties as (
         cast(null as decimal(18, 9)) as own_points,
         json_object('performance.duties', json_array(duties.unit_code || '+' || duties.duty_code)) as source_keys
     from {{ ref('int_duties_in_force') }} as duties
-    where duties.is_core
+    where
+        duties.is_core
         and not exists (
             select 1 from tasks
-            where tasks.year = duties.year
+            where
+                tasks.year = duties.year
                 and tasks.unit_code = duties.unit_code
                 and tasks.duty_code = duties.duty_code
                 and tasks.status = 'eligible'
@@ -30,15 +32,35 @@ uncovered_core_duties as (
 ),
 
 task_quality as (
-    select year, unit_code, 'not_quantified' as reason, task_id as item_key, '任务未设定量化目标值' as detail
-    from tasks where status = 'eligible' and not is_quantified
+    select
+        year,
+        unit_code,
+        'not_quantified' as reason,
+        task_id as item_key,
+        '任务未设定量化目标值' as detail
+    from tasks
+    where status = 'eligible' and not is_quantified
     union all
-    select year, unit_code, 'no_quarterly_milestones', task_id, '任务缺少季度计划节点'
-    from tasks where status = 'eligible' and not has_all_milestones
+    select
+        year,
+        unit_code,
+        'no_quarterly_milestones' as reason,
+        task_id as item_key,
+        '任务缺少季度计划节点' as detail
+    from tasks
+    where status = 'eligible' and not has_all_milestones
     union all
-    select year, unit_code, 'no_division', task_id,
-        case when division_code is null then '未明确责任处室' else '责任处室 ' || division_code || ' 非本单位有效处室' end
-    from tasks where status = 'eligible' and (division_code is null or not division_active)
+    select
+        year,
+        unit_code,
+        'no_division' as reason,
+        task_id as item_key,
+        case
+            when division_code is null then '未明确责任处室'
+            else '责任处室 ' || division_code || ' 非本单位有效处室'
+        end as detail
+    from tasks
+    where status = 'eligible' and (division_code is null or not division_active)
 ),
 
 red_lights as (
@@ -61,7 +83,8 @@ false_reports as (
         '进度报告结果失实' as detail,
         json_object(
             'performance.tasks', json_array(progress.task_id),
-            'performance.progress', to_json(list_transform(progress.false_report_keys, lambda k: progress.task_id || '+' || k))
+            'performance.progress',
+            to_json(list_transform(progress.false_report_keys, lambda k: progress.task_id || '+' || k))  -- noqa: RF02, RF03
         ) as source_keys
     from {{ ref('int_task_progress') }} as progress
     where progress.false_report
@@ -85,9 +108,15 @@ incidents as (
 items as (
     select * from uncovered_core_duties
     union all by name
-    select *, json_object('performance.tasks', json_array(item_key)) as source_keys from task_quality
+    select
+        *,
+        json_object('performance.tasks', json_array(item_key)) as source_keys
+    from task_quality
     union all by name
-    select *, json_object('performance.tasks', json_array(item_key)) as source_keys from red_lights
+    select
+        *,
+        json_object('performance.tasks', json_array(item_key)) as source_keys
+    from red_lights
     union all by name
     select * from false_reports
     union all by name

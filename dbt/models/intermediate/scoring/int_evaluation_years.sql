@@ -13,7 +13,10 @@ evaluated as (
         roster_years.year,
         {{ as_of() }} as as_of,
         coalesce(
-            (select max(parameter_years.year) from parameter_years where parameter_years.year <= roster_years.year),
+            (
+                select max(parameter_years.year) from parameter_years
+                where parameter_years.year <= roster_years.year
+            ),
             (select min(parameter_years.year) from parameter_years)
         ) as parameter_year
     from roster_years
@@ -45,7 +48,7 @@ parameters as (
 dated as (
     select
         evaluated.*,
-        parameters.* exclude (year),
+        parameters.* exclude (parameters.year),
         make_date(evaluated.year, 1, 1) as year_start,
         make_date(evaluated.year, 12, 31) as year_end,
         make_date(evaluated.year, 12, 31) + parameters.report_grace_days as final_from
@@ -65,7 +68,8 @@ final as (
             else 'target_setting'
         end as stage,
         -- m: calendar months of the year ended on or before as_of, clamped to 1..12
-        greatest(1, least(12,
+        greatest(1, least(
+            12,
             case
                 when as_of >= year_end then 12
                 else month(as_of) - 1 + case when as_of = last_day(as_of) then 1 else 0 end
@@ -74,4 +78,4 @@ final as (
     from dated
 )
 
-select * from final
+select * from final  -- noqa: AM04

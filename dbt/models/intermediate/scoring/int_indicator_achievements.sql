@@ -99,9 +99,10 @@ achievements as (
     inner join {{ ref('int_fiscal_composite') }} as fiscal
         on roster_units.year = fiscal.year and roster_units.unit_code = fiscal.unit_code
     left join task_sums
-        on roster_units.year = task_sums.year
-        and roster_units.unit_code = task_sums.unit_code
-        and indicators.indicator_code = task_sums.indicator_code
+        on
+            roster_units.year = task_sums.year
+            and roster_units.unit_code = task_sums.unit_code
+            and indicators.indicator_code = task_sums.indicator_code
     left join awards on roster_units.year = awards.year and roster_units.unit_code = awards.unit_code
 ),
 
@@ -115,7 +116,8 @@ final as (
         end as effective_weight,
         case
             when applicable
-                then (1 - qualitative_share) * achievement * weight * 100.0
+                then
+                    (1 - qualitative_share) * achievement * weight * 100.0
                     / sum(case when applicable then weight else 0 end) over (partition by year, unit_code)
         end as points
     from achievements

@@ -2,7 +2,10 @@
 -- groups' mean scores, weights renormalised over the groups with at least one score; null
 -- scores are ignored; no reviews → 0 (and a data-quality warning).
 with roster_units as (
-    select year, unit_code from {{ ref('int_roster_units') }}
+    select
+        year,
+        unit_code
+    from {{ ref('int_roster_units') }}
 ),
 
 group_weights as (

@@ -22,17 +22,22 @@ indicator_lines as (
             else '§4 (1 − q)·W·Σ d·c / Σ d'
         end as rule,
         case achievements.indicator_code
-            when 'fiscal' then json_object(
-                'finance.budget', json_object('unit_code', achievements.unit_code, 'fiscal_year', achievements.year),
-                'finance.execution', json_object(
-                    'unit_code', achievements.unit_code,
-                    'fiscal_year', json_array(achievements.year, achievements.year - 1),
-                    'months', '1..' || roster_units.months_elapsed
-                ),
-                'finance.perf_goals', json_object('unit_code', achievements.unit_code, 'fiscal_year', achievements.year),
-                'staffing.establishment', json_object('unit_code', achievements.unit_code, 'on', roster_units.as_of),
-                'staffing.persons', json_object('unit_code', achievements.unit_code, 'in_post_on', roster_units.as_of)
-            )
+            when 'fiscal'
+                then json_object(
+                    'finance.budget',
+                    json_object('unit_code', achievements.unit_code, 'fiscal_year', achievements.year),
+                    'finance.execution', json_object(
+                        'unit_code', achievements.unit_code,
+                        'fiscal_year', json_array(achievements.year, achievements.year - 1),
+                        'months', '1..' || roster_units.months_elapsed
+                    ),
+                    'finance.perf_goals',
+                    json_object('unit_code', achievements.unit_code, 'fiscal_year', achievements.year),
+                    'staffing.establishment',
+                    json_object('unit_code', achievements.unit_code, 'on', roster_units.as_of),
+                    'staffing.persons',
+                    json_object('unit_code', achievements.unit_code, 'in_post_on', roster_units.as_of)
+                )
             when 'excellence' then json_object('performance.awards', to_json(achievements.award_ids))
             else json_object('performance.tasks', to_json(achievements.task_ids))
         end as source_keys
@@ -68,8 +73,10 @@ bonus_lines as (
         '§7 min(cap, per post · R_u)' as rule,
         json_object(
             'staffing.establishment',
-            to_json(list(reductions.unit_code || '+' || reductions.staffing_type || '+' || reductions.effective_from
-                         order by reductions.effective_from)),
+            to_json(list(
+                reductions.unit_code || '+' || reductions.staffing_type || '+' || reductions.effective_from
+                order by reductions.effective_from
+            )),
             'doc_no', to_json(list(reductions.doc_no order by reductions.effective_from))
         ) as source_keys
     from parts
@@ -89,7 +96,7 @@ deduction_lines as (
         item_key,
         -cast(points as double) as points,
         '§7 ' || reason || ': ' || coalesce(cast(points_each as double) || ' each', 'the incident''s own points')
-            || coalesce(', cap ' || cast(cap as double) || ' (' || cap_group || ')', '') as rule,
+        || coalesce(', cap ' || cast(cap as double) || ' (' || cap_group || ')', '') as rule,
         cast(source_keys as json) as source_keys
     from {{ ref('int_deduction_lines') }}
 ),
@@ -111,10 +118,14 @@ floor_lines as (
 
 lines as (
     select * from indicator_lines
-    union all select * from qualitative_lines
-    union all select * from bonus_lines
-    union all select * from deduction_lines
-    union all select * from floor_lines
+    union all
+    select * from qualitative_lines
+    union all
+    select * from bonus_lines
+    union all
+    select * from deduction_lines
+    union all
+    select * from floor_lines
 ),
 
 final as (

@@ -24,21 +24,33 @@ achievements as (
 ),
 
 reductions as (
-    select year, unit_code, sum(posts_cut) as posts_cut
+    select
+        year,
+        unit_code,
+        sum(posts_cut) as posts_cut
     from {{ ref('int_establishment_reductions') }}
     group by all
 ),
 
 deductions as (
-    select year, unit_code, cast(sum(points) as double) as deductions
+    select
+        year,
+        unit_code,
+        cast(sum(points) as double) as deductions
     from {{ ref('int_deduction_lines') }}
     group by all
 ),
 
 vetoes as (
-    select distinct year, unit_code
+    select distinct
+        year,
+        unit_code
     from {{ ref('stg_performance__incidents') }}
     where kind = 'veto'
+),
+
+ratios as (
+    {{ methodology_rows('methodology_staffing_ratio') }}
 ),
 
 required as (
@@ -83,7 +95,7 @@ final as (
     inner join {{ ref('int_qualitative_scores') }} as qualitative
         on roster_units.year = qualitative.year and roster_units.unit_code = qualitative.unit_code
     inner join required on roster_units.year = required.year and roster_units.unit_code = required.unit_code
-    inner join ({{ methodology_rows('methodology_staffing_ratio') }}) as ratios
+    inner join ratios
         on roster_units.year = ratios.year and roster_units.category = ratios.category
     left join reductions on roster_units.year = reductions.year and roster_units.unit_code = reductions.unit_code
     left join deductions on roster_units.year = deductions.year and roster_units.unit_code = deductions.unit_code

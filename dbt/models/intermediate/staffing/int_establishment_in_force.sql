@@ -2,7 +2,11 @@
 -- as_of (staff control, efficiency): per staffing type the in-force row with the latest
 -- effective_from (a later approval supersedes one left open), summed over types (§11).
 with roster_units as (
-    select year, unit_code, as_of from {{ ref('int_roster_units') }}
+    select
+        year,
+        unit_code,
+        as_of
+    from {{ ref('int_roster_units') }}
 ),
 
 establishment as (
@@ -10,9 +14,19 @@ establishment as (
 ),
 
 dates as (
-    select year, unit_code, 'jan1' as on_what, make_date(year, 1, 1) as on_date from roster_units
+    select
+        year,
+        unit_code,
+        'jan1' as on_what,
+        make_date(year, 1, 1) as on_date
+    from roster_units
     union all
-    select year, unit_code, 'as_of' as on_what, as_of as on_date from roster_units
+    select
+        year,
+        unit_code,
+        'as_of' as on_what,
+        as_of as on_date
+    from roster_units
 ),
 
 in_force as (
@@ -31,9 +45,10 @@ in_force as (
         ) as recency
     from dates
     inner join establishment
-        on dates.unit_code = establishment.unit_code
-        and establishment.effective_from <= dates.on_date
-        and (establishment.effective_to is null or establishment.effective_to >= dates.on_date)
+        on
+            dates.unit_code = establishment.unit_code
+            and dates.on_date >= establishment.effective_from
+            and (establishment.effective_to is null or dates.on_date <= establishment.effective_to)
 ),
 
 final as (
@@ -50,9 +65,10 @@ final as (
             as deputy_posts_as_of
     from roster_units
     left join in_force
-        on roster_units.year = in_force.year
-        and roster_units.unit_code = in_force.unit_code
-        and in_force.recency = 1
+        on
+            roster_units.year = in_force.year
+            and roster_units.unit_code = in_force.unit_code
+            and in_force.recency = 1
     group by roster_units.year, roster_units.unit_code
 )
 

@@ -2,7 +2,11 @@
 -- voluntary_reduction effective in Y on or before as_of, against the previous approval of
 -- the same unit and staffing type; the cut counts when positive.
 with roster_units as (
-    select year, unit_code, as_of from {{ ref('int_roster_units') }}
+    select
+        year,
+        unit_code,
+        as_of
+    from {{ ref('int_roster_units') }}
 ),
 
 establishment as (
@@ -24,10 +28,11 @@ final as (
         establishment.previous_count - establishment.approved_count as posts_cut
     from roster_units
     inner join establishment
-        on roster_units.unit_code = establishment.unit_code
-        and establishment.change_reason = 'voluntary_reduction'
-        and year(establishment.effective_from) = roster_units.year
-        and establishment.effective_from <= roster_units.as_of
+        on
+            roster_units.unit_code = establishment.unit_code
+            and establishment.change_reason = 'voluntary_reduction'
+            and year(establishment.effective_from) = roster_units.year
+            and roster_units.as_of >= establishment.effective_from
     where establishment.previous_count - establishment.approved_count > 0
 )
 

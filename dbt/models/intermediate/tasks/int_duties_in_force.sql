@@ -1,7 +1,10 @@
 -- Statutory duties (三定职责) of each roster unit in force on 1 January of the year: the basis
 -- of 越位 (tasks outside them) and 缺位 (core duties without a task), METHODOLOGY §2, §7, §11.
 with roster_units as (
-    select year, unit_code from {{ ref('int_roster_units') }}
+    select
+        year,
+        unit_code
+    from {{ ref('int_roster_units') }}
 ),
 
 duties as (
@@ -17,9 +20,10 @@ final as (
         duties.is_core
     from roster_units
     inner join duties
-        on roster_units.unit_code = duties.unit_code
-        and duties.effective_from <= make_date(roster_units.year, 1, 1)
-        and (duties.effective_to is null or duties.effective_to >= make_date(roster_units.year, 1, 1))
+        on
+            roster_units.unit_code = duties.unit_code
+            and duties.effective_from <= make_date(roster_units.year, 1, 1)
+            and (duties.effective_to is null or duties.effective_to >= make_date(roster_units.year, 1, 1))
 )
 
 select * from final

@@ -3,8 +3,13 @@
 -- reports of quarters <= q dated <= as_of (a false report among them zeroes it), gap = p − a.
 -- A quarter whose report was not in within the grace days is red, reason not_reported, once
 -- as_of is past the deadline.
-with tasks as (
-    select * from {{ ref('int_tasks_classified') }} where status = 'eligible'
+with quarter_numbers as (
+    select unnest(range(1, 5)) as q
+),
+
+tasks as (
+    select * from {{ ref('int_tasks_classified') }}
+    where status = 'eligible'
 ),
 
 years as (
@@ -35,7 +40,7 @@ quarters as (
         ) as planned
     from tasks
     inner join years on tasks.year = years.year
-    cross join (select unnest(range(1, 5)) as q) as quarter_number
+    cross join quarter_numbers as quarter_number
     where last_day(make_date(tasks.year, quarter_number.q * 3, 1)) <= years.as_of
 ),
 
@@ -63,9 +68,10 @@ visible as (
         ) as recency
     from quarters
     left join reports
-        on quarters.task_id = reports.task_id
-        and reports.quarter <= quarters.quarter
-        and reports.reported_on <= quarters.as_of
+        on
+            quarters.task_id = reports.task_id
+            and quarters.quarter >= reports.quarter
+            and quarters.as_of >= reports.reported_on
 ),
 
 per_quarter as (

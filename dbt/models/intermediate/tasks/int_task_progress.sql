@@ -7,7 +7,10 @@ with tasks as (
 ),
 
 years as (
-    select year, as_of from {{ ref('int_evaluation_years') }}
+    select
+        year,
+        as_of
+    from {{ ref('int_evaluation_years') }}
 ),
 
 reports as (
@@ -45,7 +48,9 @@ final as (
         false_reports.false_report_keys,
         case
             when false_reports.task_id is not null or latest.task_id is null then 0.0
-            when tasks.is_quantified then greatest(0.0, least(1.0, coalesce(latest.actual_value, 0) / tasks.target_value))
+            when
+                tasks.is_quantified
+                then greatest(0.0, least(1.0, coalesce(latest.actual_value, 0) / tasks.target_value))
             else greatest(0.0, least(1.0, coalesce(latest.actual_pct, 0) / 100.0))
         end as completion
     from tasks

@@ -27,9 +27,10 @@ joined as (
         years.as_of,
         years.default_difficulty,
         duties.duty_code is not null as duty_in_force,
-        exists (
+        exists(
             select 1 from divisions
-            where divisions.division_code = tasks.division_code
+            where
+                divisions.division_code = tasks.division_code
                 and divisions.unit_code = tasks.unit_code
                 and divisions.effective_from <= years.as_of
                 and (divisions.effective_to is null or divisions.effective_to >= years.as_of)
@@ -38,9 +39,10 @@ joined as (
     inner join roster_units on tasks.year = roster_units.year and tasks.unit_code = roster_units.unit_code
     inner join years on tasks.year = years.year
     left join duties
-        on tasks.year = duties.year
-        and tasks.unit_code = duties.unit_code
-        and tasks.duty_code = duties.duty_code
+        on
+            tasks.year = duties.year
+            and tasks.unit_code = duties.unit_code
+            and tasks.duty_code = duties.duty_code
 ),
 
 final as (

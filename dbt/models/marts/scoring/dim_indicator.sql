@@ -1,6 +1,9 @@
 -- The indicators of each evaluated year, with the methodology year their weights come from.
 with years as (
-    select year, parameter_year from {{ ref('int_evaluation_years') }}
+    select
+        year,
+        parameter_year
+    from {{ ref('int_evaluation_years') }}
 ),
 
 final as (

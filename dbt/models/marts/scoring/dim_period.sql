@@ -1,6 +1,13 @@
 -- The four quarters of each evaluated year: dates, reporting deadline, the stage each opens.
-with years as (
-    select year, report_grace_days from {{ ref('int_evaluation_years') }}
+with quarter_numbers as (
+    select unnest(range(1, 5)) as q
+),
+
+years as (
+    select
+        year,
+        report_grace_days
+    from {{ ref('int_evaluation_years') }}
 ),
 
 quarters as (
@@ -11,7 +18,7 @@ quarters as (
         last_day(make_date(years.year, quarter_number.q * 3, 1)) as quarter_end,
         years.report_grace_days
     from years
-    cross join (select unnest(range(1, 5)) as q) as quarter_number
+    cross join quarter_numbers as quarter_number
 ),
 
 final as (

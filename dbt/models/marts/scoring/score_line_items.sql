@@ -1,3 +1,13 @@
 -- Each unit's score line by line; the lines of a unit add up to its unrounded total, and
 -- total_score = round2(sum of points) (METHODOLOGY §11).
-select * from {{ ref('int_score_line_items') }}
+select
+    year,
+    unit_code,
+    line_no,
+    component,
+    code,
+    item_key,
+    points,
+    rule,
+    source_keys
+from {{ ref('int_score_line_items') }}

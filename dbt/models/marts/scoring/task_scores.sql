@@ -9,7 +9,12 @@ progress as (
 ),
 
 latest_lights as (
-    select task_id, light, reason from {{ ref('int_task_lights') }} where is_latest
+    select
+        task_id,
+        light,
+        reason
+    from {{ ref('int_task_lights') }}
+    where is_latest
 ),
 
 final as (

@@ -71,7 +71,8 @@ final as (
         cast(ranked.rank_overall as integer) as rank_overall,
         case
             when ranked.vetoed or ranked.total_score < ranked.grade3_below_total then 3
-            when grade1_candidates.candidate_rank
+            when
+                grade1_candidates.candidate_rank
                 <= floor(cast(ranked.grade1_share as decimal(9, 4)) * ranked.units_in_category) then 1
             else 2
         end as grade,
@@ -80,7 +81,9 @@ final as (
         ranked.has_reviews,
         ranked.in_register
     from ranked
-    left join grade1_candidates on ranked.year = grade1_candidates.year and ranked.unit_code = grade1_candidates.unit_code
+    left join
+        grade1_candidates
+        on ranked.year = grade1_candidates.year and ranked.unit_code = grade1_candidates.unit_code
 )
 
 select * from final
