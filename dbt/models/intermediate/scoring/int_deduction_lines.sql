@@ -84,7 +84,10 @@ false_reports as (
         json_object(
             'performance.tasks', json_array(progress.task_id),
             'performance.progress',
-            to_json(list_transform(progress.false_report_keys, lambda k: progress.task_id || '+' || k))  -- noqa: RF02, RF03
+            -- the lambda's own parameter k is not a table column
+            to_json(list_transform(
+                progress.false_report_keys, lambda k: progress.task_id || '+' || k  -- noqa: RF02, RF03
+            ))
         ) as source_keys
     from {{ ref('int_task_progress') }} as progress
     where progress.false_report
