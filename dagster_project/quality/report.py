@@ -1,0 +1,57 @@
+"""The quality report of a run: one self-contained HTML page (no external CSS or JS, so it
+renders on an intranet without internet), written next to the snapshot it judged."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    asset: str
+    name: str
+    passed: bool
+    severity: str  # ERROR (blocking) or WARN
+    description: str = ""
+    failing_rows: int | None = None
+    source: str = "dbt"  # dbt | great_expectations | dagster
+
+
+STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2rem;color:#1f2328}
+h1{font-size:1.4rem}table{border-collapse:collapse;width:100%;font-size:.9rem}
+th,td{border-bottom:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th{background:#f6f8fa}.fail{color:#b42318;font-weight:600}.warn{color:#9a6700;font-weight:600}
+.pass{color:#1a7f37}.summary{margin:1rem 0;padding:.75rem;border-radius:6px;background:#f6f8fa}
+"""
+
+
+def write_report(path: Path, run_id: str, outcomes: list[CheckOutcome], verdict: str, as_of: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    failed = [o for o in outcomes if not o.passed and o.severity == "ERROR"]
+    warned = [o for o in outcomes if not o.passed and o.severity != "ERROR"]
+    ordered = sorted(outcomes, key=lambda o: (o.passed, o.severity != "ERROR", o.asset, o.name))
+    rows = []
+    for o in ordered:
+        status = "pass" if o.passed else ("fail" if o.severity == "ERROR" else "warn")
+        label = {"pass": "passed", "fail": "FAILED (blocking)", "warn": "warning"}[status]
+        count = "" if o.failing_rows is None else f"{o.failing_rows:,}"
+        rows.append(
+            f"<tr><td class={status}>{label}</td><td>{html.escape(o.asset)}</td><td>{html.escape(o.name)}</td>"
+            f"<td>{html.escape(o.source)}</td><td>{count}</td><td>{html.escape(o.description)}</td></tr>"
+        )
+    page = f"""<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>kaohe quality report {html.escape(run_id)}</title>
+<style>{STYLE}</style></head><body>
+<h1>kaohe 质量报告 · quality report</h1>
+<div class=summary>run <b>{html.escape(run_id)}</b> · as of {html.escape(as_of)} · written {datetime.now():%Y-%m-%d %H:%M:%S}<br>
+<b>{html.escape(verdict)}</b> — {len(outcomes) - len(failed) - len(warned)} passed, {len(failed)} failed (blocking),
+{len(warned)} warnings</div>
+<table><thead><tr><th>status</th><th>table</th><th>check</th><th>by</th><th>rows</th><th>detail</th></tr></thead>
+<tbody>{''.join(rows)}</tbody></table></body></html>
+"""
+    path.write_text(page, encoding="utf-8")
+    return path
