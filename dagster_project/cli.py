@@ -79,8 +79,17 @@ def run(
     warehouse: Annotated[Path | None, typer.Option(help="Working DuckDB warehouse (default: KAOHE_WAREHOUSE).")] = None,
     publish: Annotated[Path | None, typer.Option(help="Publication folder (default: KAOHE_PUBLISH_DIR).")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Evaluation date YYYY-MM-DD (default: today).")] = None,
+    year: Annotated[
+        int | None, typer.Option(help="Recompute this year only; other years are carried over from the publication.")
+    ] = None,
+    reopen: Annotated[
+        int | None, typer.Option(help="Publish a changed final (year-end) ranking of this year as a new revision.")
+    ] = None,
+    reason: Annotated[
+        str | None, typer.Option(help="Why the final ranking is reopened (required with --reopen).")
+    ] = None,
 ) -> None:
-    """Run the whole nightly job in this process: ingest, dbt build with its tests, quality gate."""
+    """Run the whole nightly job in this process: ingest, dbt build with its tests, quality gate, publish."""
     from datetime import date
 
     from dagster_project.resources import KaoheSettings
@@ -93,11 +102,17 @@ def run(
         except ValueError:
             err_console.print(f"[red]error:[/red] --as-of {as_of!r} is not a date (YYYY-MM-DD)")
             raise typer.Exit(2) from None
+    if reopen is not None and not (reason or "").strip():
+        err_console.print("[red]error:[/red] --reopen needs --reason TEXT: every revision of a final ranking says why")
+        raise typer.Exit(2)
     kaohe = KaoheSettings.from_env(
         sources_dir=str(sources) if sources else None,
         warehouse=str(warehouse) if warehouse else None,
         publish_dir=str(publish) if publish else None,
         as_of=as_of,
+        reopen_year=reopen,
+        reopen_reason=reason,
+        only_year=year,
     )
     console.print(
         f"kaohe run: sources [bold]{kaohe.sources_dir}[/bold] → warehouse [bold]{kaohe.warehouse}[/bold], "
@@ -180,5 +195,11 @@ def _print_report(report) -> None:
         console.print(f"  [yellow]warning[/yellow] {check.asset} · {check.name}: {check.description}")
     for failure in report.failures:
         console.print(f"  [red]error[/red] {failure}")
+    for warning in report.warnings:
+        console.print(f"  [yellow]warning[/yellow] {warning}")
+    if report.published:
+        console.print(f"published: {report.published}  (quality report: {report.published / 'docs' / 'quality.html'})")
+    elif report.report:
+        console.print(f"[red]nothing published[/red]; the last good snapshot stays. Quality report: {report.report}")
     verdict = "[green]succeeded[/green]" if report.exit_code == 0 else "[red]failed[/red]"
     console.print(f"run {verdict} in {report.seconds:.1f} s; dbt and Dagster log: {report.log}")

@@ -5,6 +5,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import (
     DagsterDbtTranslator,
@@ -44,7 +45,18 @@ def dbt_vars(kaohe: KaoheSettings) -> str:
 
 @dbt_assets(manifest=kaohe_dbt.manifest_path, project=kaohe_dbt, dagster_dbt_translator=TRANSLATOR)
 def kaohe_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, kaohe: KaoheSettings):
-    yield from dbt.cli(["build", "--vars", dbt_vars(kaohe)], context=context).stream()
+    # Failing data tests become failed asset checks that the quality gate reports and publishing
+    # refuses; only errors (a model that does not build, a broken test) fail this step.
+    invocation = dbt.cli(["build", "--vars", dbt_vars(kaohe)], context=context, raise_on_error=False)
+    yield from invocation.stream()
+    results = invocation.get_artifact("run_results.json")["results"]
+    errors = [r for r in results if r["status"] == "error"]
+    if errors:
+        raise dg.Failure(
+            description="dbt build errors: "
+            + "; ".join(f"{r['unique_id']}: {(r.get('message') or '').strip()[:300]}" for r in errors[:5]),
+            allow_retries=False,
+        )
 
 
 def dbt_resource() -> DbtCliResource:

@@ -219,8 +219,7 @@ def publish(
                 if table in previous_tables:
                     con.execute(f"delete from pub.{SCHEMA}.{table} where year != ?", [only_year])
                     con.execute(
-                        f"insert into pub.{SCHEMA}.{table} by name "
-                        f"select * from prev.{SCHEMA}.{table} where year != ?",
+                        f"insert into pub.{SCHEMA}.{table} by name select * from prev.{SCHEMA}.{table} where year != ?",
                         [only_year],
                     )
         for table, (columns, docs) in HISTORY_DDL.items():
@@ -247,7 +246,8 @@ def publish(
 
 def _keep_final_rankings(con, result, previous_tables, year_tables, run_id, now, reopen_year, reason) -> None:
     new_final = {
-        r[0] for r in con.execute(f"select distinct year from pub.{SCHEMA}.unit_scores where stage = 'year_end'").fetchall()
+        r[0]
+        for r in con.execute(f"select distinct year from pub.{SCHEMA}.unit_scores where stage = 'year_end'").fetchall()
     }
     old_final = set()
     if "unit_scores" in previous_tables:
@@ -258,7 +258,9 @@ def _keep_final_rankings(con, result, previous_tables, year_tables, run_id, now,
             ).fetchall()
         }
     if reopen_year is not None and reopen_year not in old_final:
-        result.notes.append(f"--reopen {reopen_year}: no final ranking of {reopen_year} was published; nothing to reopen")
+        result.notes.append(
+            f"--reopen {reopen_year}: no final ranking of {reopen_year} was published; nothing to reopen"
+        )
     for year in sorted(old_final):
         changes = _final_changes(con, year)
         if not changes:

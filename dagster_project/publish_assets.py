@@ -8,9 +8,12 @@ from pathlib import Path
 import dagster as dg
 from dagster import AssetExecutionContext
 
+from dagster_project.ingest.assets import QUARANTINE_SHARE_LIMIT
 from dagster_project.publish import publish
 from dagster_project.quality.report import CheckOutcome, write_report
+from dagster_project.quality.suites import load_suites, run_suites
 from dagster_project.resources import KaoheSettings
+from dagster_project.settings import pii_key
 
 GROUP = "publish"
 GATE_KEY = dg.AssetKey(["publish", "quality_gate"])
@@ -52,18 +55,39 @@ def describe(failures: list[CheckOutcome]) -> str:
     )
 
 
-def make_publish_assets(mart_keys: list[dg.AssetKey], gate_checks: list[dg.AssetChecksDefinition]):
-    check_keys = [key for checks in gate_checks for key in checks.check_keys]
+SUITES = [suite["name"] for suite in load_suites()]
 
+
+def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinition]:
     @dg.asset(
         key=GATE_KEY,
         group_name=GROUP,
         deps=mart_keys,
-        description="Collects every check of the run and writes the quality report (docs/quality.html).",
+        description="Runs the Great Expectations suites of expectations/ on the working marts (blocking "
+        "checks), collects every other check of the run and writes the quality report (docs/quality.html).",
         kinds={"python"},
+        check_specs=[
+            dg.AssetCheckSpec(f"gx_{name}", asset=GATE_KEY, blocking=True, description=f"expectations/{name}.json")
+            for name in SUITES
+        ],
     )
-    def quality_gate(context: AssetExecutionContext, kaohe: KaoheSettings) -> dg.MaterializeResult:
-        outcomes = run_check_outcomes(context)
+    def quality_gate(context: AssetExecutionContext, kaohe: KaoheSettings):
+        suites = run_suites(
+            Path(kaohe.warehouse), pii_key(), extra_parameters={"max_quarantine_share": QUARANTINE_SHARE_LIMIT}
+        )
+        gx_outcomes = [
+            CheckOutcome(
+                asset=GATE_KEY.to_user_string(),
+                name=f"gx_{suite.name}",
+                passed=suite.passed,
+                severity=suite.severity,
+                description=suite.summary(),
+                failing_rows=sum(e.unexpected_count for e in suite.failed),
+                source="great_expectations",
+            )
+            for suite in suites
+        ]
+        outcomes = [*run_check_outcomes(context), *gx_outcomes]
         failures = blocking_failures(outcomes)
         verdict = "blocked: nothing published" if failures else "passed: published"
         report = write_report(
@@ -73,13 +97,25 @@ def make_publish_assets(mart_keys: list[dg.AssetKey], gate_checks: list[dg.Asset
             verdict,
             kaohe.evaluation_date().isoformat(),
         )
-        return dg.MaterializeResult(
+        yield dg.MaterializeResult(
             metadata={
                 "checks": len(outcomes),
                 "blocking_failures": len(failures),
                 "report": dg.MetadataValue.path(str(report)),
             }
         )
+        for suite, outcome in zip(suites, gx_outcomes, strict=True):
+            yield dg.AssetCheckResult(
+                check_name=outcome.name,
+                passed=outcome.passed,
+                severity=dg.AssetCheckSeverity.ERROR if outcome.severity == "ERROR" else dg.AssetCheckSeverity.WARN,
+                description=outcome.description,
+                metadata={
+                    "source": "great_expectations",
+                    "unexpected_count": outcome.failing_rows or 0,
+                    "expectations": len(suite.expectations),
+                },
+            )
 
     @dg.asset(
         key=SNAPSHOT_KEY,
@@ -96,7 +132,7 @@ def make_publish_assets(mart_keys: list[dg.AssetKey], gate_checks: list[dg.Asset
                 description=f"quality gate failed, the last good snapshot stays published: {describe(failures)}",
                 allow_retries=False,
             )
-        with kaohe.write():  # the working warehouse is read while no one writes it
+        with kaohe.lock():  # nobody else writes the working warehouse while it is copied
             result = publish(
                 Path(kaohe.warehouse),
                 Path(kaohe.publish_dir),
@@ -121,5 +157,4 @@ def make_publish_assets(mart_keys: list[dg.AssetKey], gate_checks: list[dg.Asset
             }
         )
 
-    _ = check_keys
     return [quality_gate, published_snapshot]

@@ -24,9 +24,12 @@ class KaoheSettings(dg.ConfigurableResource):
     warehouse: str
     publish_dir: str
     as_of: str = ""
+    reopen_year: int | None = None  # publish a changed final ranking of this year as a new revision
+    reopen_reason: str = ""
+    only_year: int | None = None  # recompute this year only; others are carried over from the publication
 
     @classmethod
-    def from_env(cls, **overrides: str) -> KaoheSettings:
+    def from_env(cls, **overrides: str | int | None) -> KaoheSettings:
         values = {
             "sources_dir": str(settings.sources_dir()),
             "warehouse": str(settings.warehouse_path()),
@@ -43,6 +46,11 @@ class KaoheSettings(dg.ConfigurableResource):
         if self.as_of:
             return date.fromisoformat(self.as_of)
         return datetime.now(SHANGHAI).date()
+
+    def lock(self):
+        """The warehouse writer lock alone (for steps that read the warehouse file themselves)."""
+        self.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        return settings.writer_lock(self.warehouse_path)
 
     @contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:

@@ -46,6 +46,9 @@ class RunReport:
     failures: list[str] = field(default_factory=list)
     run_id: str = ""
     log: Path | None = None
+    published: Path | None = None  # the snapshot folder, when this run published one
+    report: Path | None = None  # the quality report of the run
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def failed_checks(self) -> list[CheckSummary]:
@@ -134,6 +137,15 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None) -> 
         elif event.event_type_value == "ASSET_MATERIALIZATION":
             materialization = event.event_specific_data.materialization
             meta = {k: v.value for k, v in materialization.metadata.items()}
+            if "snapshot" in meta:
+                report.published = Path(meta["snapshot"])
+                for year, units in (meta.get("kept_final_years") or {}).items():
+                    report.warnings.append(
+                        f"final ranking of {year} kept as published: the latest data would change {units} unit(s) "
+                        f"(see ranking_drift; rerun with --reopen {year} --reason TEXT to publish a revision)"
+                    )
+            if "report" in meta and "blocking_failures" in meta:
+                report.report = Path(meta["report"])
             if "accepted" in meta:
                 report.tables.append(
                     TableSummary(

@@ -21,7 +21,8 @@ class CheckOutcome:
 
 
 STYLE = """
-body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:2rem;color:#1f2328}
+body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",sans-serif;
+margin:2rem;color:#1f2328}
 h1{font-size:1.4rem}table{border-collapse:collapse;width:100%;font-size:.9rem}
 th,td{border-bottom:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}.fail{color:#b42318;font-weight:600}.warn{color:#9a6700;font-weight:600}
@@ -47,11 +48,12 @@ def write_report(path: Path, run_id: str, outcomes: list[CheckOutcome], verdict:
 <html lang="zh-CN"><head><meta charset="utf-8"><title>kaohe quality report {html.escape(run_id)}</title>
 <style>{STYLE}</style></head><body>
 <h1>kaohe 质量报告 · quality report</h1>
-<div class=summary>run <b>{html.escape(run_id)}</b> · as of {html.escape(as_of)} · written {datetime.now():%Y-%m-%d %H:%M:%S}<br>
+<div class=summary>run <b>{html.escape(run_id)}</b> · as of {html.escape(as_of)}
+· written {datetime.now():%Y-%m-%d %H:%M:%S}<br>
 <b>{html.escape(verdict)}</b> — {len(outcomes) - len(failed) - len(warned)} passed, {len(failed)} failed (blocking),
 {len(warned)} warnings</div>
 <table><thead><tr><th>status</th><th>table</th><th>check</th><th>by</th><th>rows</th><th>detail</th></tr></thead>
-<tbody>{''.join(rows)}</tbody></table></body></html>
+<tbody>{"".join(rows)}</tbody></table></body></html>
 """
     path.write_text(page, encoding="utf-8")
     return path

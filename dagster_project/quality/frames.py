@@ -1,0 +1,128 @@
+"""The frames the expectation suites validate, read from the working warehouse.
+
+Checks over groups (ranks per group, reconciliation, grade shares) validate a derived frame
+(GX's row-condition SQL does not run on pandas data); methodology values come from the dbt
+seeds in the warehouse at run time, never from the suite files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+import duckdb
+import pandas as pd
+
+FRAMES: dict[str, str] = {
+    "unit_scores": "select * from marts.unit_scores",
+    "score_line_items": "select * from marts.score_line_items",
+    "task_lights": "select * from marts.task_lights",
+    "roster_coverage": """
+        select roster.year, roster.unit_code, scores.unit_code is not null as has_score
+        from staging.stg_performance__roster as roster
+        inner join intermediate.int_evaluation_years as years on roster.year = years.year
+        left join marts.unit_scores as scores on roster.year = scores.year and roster.unit_code = scores.unit_code
+    """,
+    "rank_groups": """
+        select year, group_code, category, count(*) = max(rank_in_category)
+            and min(rank_in_category) = 1 and count(distinct rank_in_category) = count(*) as gapless
+        from marts.unit_scores group by all
+        union all
+        select year, group_code, '*', count(*) = max(rank_overall)
+            and min(rank_overall) = 1 and count(distinct rank_overall) = count(*)
+        from marts.unit_scores group by all
+    """,
+    "grade1_share": """
+        select scores.year, scores.group_code, scores.category,
+            count(*) filter (where scores.grade = 1)
+            - floor(cast(any_value(years.grade1_share) as decimal(9, 4)) * count(*)) as grade1_excess
+        from marts.unit_scores as scores
+        inner join intermediate.int_evaluation_years as years on scores.year = years.year
+        group by all
+    """,
+    "grade_rules": """
+        select scores.year, scores.unit_code,
+            case
+                when scores.vetoed or scores.total_score < years.grade3_below_total then scores.grade = 3
+                when scores.grade = 1 then scores.total_score >= years.grade1_min_total
+                else scores.grade = 2
+            end as follows_rules
+        from marts.unit_scores as scores
+        inner join intermediate.int_evaluation_years as years on scores.year = years.year
+    """,
+    "line_reconciliation": """
+        select scores.year, scores.unit_code,
+            coalesce(round(cast(lines.line_total as decimal(38, 9)), 2) = scores.total_score, false) as reconciles
+        from marts.unit_scores as scores
+        left join (
+            select year, unit_code, sum(points) as line_total from marts.score_line_items group by all
+        ) as lines on scores.year = lines.year and scores.unit_code = lines.unit_code
+    """,
+    "light_coverage": """
+        with expected as (
+            select tasks.year, tasks.task_id, count(*) as quarters
+            from intermediate.int_tasks_classified as tasks
+            inner join intermediate.int_evaluation_years as years on tasks.year = years.year
+            cross join range(1, 5) as q(q)
+            where tasks.status = 'eligible' and last_day(make_date(tasks.year, q.q * 3, 1)) <= years.as_of
+            group by all
+        ),
+        actual as (select year, task_id, count(*) as quarters from marts.task_lights group by all)
+        select coalesce(expected.task_id, actual.task_id) as task_id,
+            coalesce(expected.quarters = actual.quarters, false) as complete
+        from expected full outer join actual on expected.year = actual.year and expected.task_id = actual.task_id
+    """,
+    "quarantine_shares": """
+        select loads.table_name, loads.rows_rejected / greatest(loads.rows_read, 1) as rejected_share
+        from raw.current_loads as current_loads inner join raw.loads as loads using (load_id)
+    """,
+    "year_end_reviews": """
+        select year, unit_code, has_reviews, in_register from marts.unit_scores where stage = 'year_end'
+    """,
+}
+
+PARAMETERS_SQL = {
+    "bonus_cap": "select max(bonus_cap) from intermediate.int_evaluation_years",
+    "max_total_score": "select 100 + max(bonus_cap) from intermediate.int_evaluation_years",
+    "line_codes": """
+        select list(distinct code) from (
+            select indicator_code as code from methodology.methodology_indicators
+            union all select reason from methodology.methodology_deductions
+            union all select unnest(['qualitative', 'voluntary_reduction', 'floor_at_zero'])
+        )
+    """,
+}
+
+
+def read_frame(con: duckdb.DuckDBPyConnection, name: str, pii_key: bytes | None = None) -> pd.DataFrame:
+    if name == "personal_data_hits":
+        return personal_data_hits(con, pii_key or b"")
+    return con.execute(FRAMES[name]).df()
+
+
+def parameters(con: duckdb.DuckDBPyConnection, extra: dict | None = None) -> dict:
+    values = {name: con.execute(sql).fetchall()[0][0] for name, sql in PARAMETERS_SQL.items()}
+    values = {k: float(v) if isinstance(v, int | float) else v for k, v in values.items()}
+    return {**values, **(extra or {})}
+
+
+def personal_data_hits(con: duckdb.DuckDBPyConnection, pii_key: bytes) -> pd.DataFrame:
+    """Per published text column: cells whose keyed hash is a register ID number, name or person id.
+
+    The warehouse holds only keyed hashes of personal data, so a published cell is personal
+    when its own keyed hash is among them (DESIGN.md: the gate compares every published text cell
+    with the register's values, so codes that merely look like ID numbers pass).
+    """
+    register = set()
+    for column in ("person_id_hash", "id_number_hash", "name_hash"):
+        register |= {r[0] for r in con.execute(f"select distinct {column} from raw.staffing__persons").fetchall()}
+    columns = con.execute(
+        "select table_name, column_name from duckdb_columns() where schema_name = 'marts' "
+        "and data_type = 'VARCHAR' order by table_name, column_name"
+    ).fetchall()
+    rows = []
+    for table, column in columns:
+        values = [r[0] for r in con.execute(f'select distinct "{column}" from marts.{table}').fetchall() if r[0]]
+        hits = sum(1 for v in values if hmac.new(pii_key, v.encode("utf-8"), hashlib.sha256).hexdigest() in register)
+        rows.append({"table": table, "column": column, "hits": hits})
+    return pd.DataFrame(rows, columns=["table", "column", "hits"])

@@ -1,0 +1,118 @@
+"""Run the Great Expectations suites of `expectations/*.json` against the working warehouse.
+
+GX's SQL datasource is broken on DuckDB (GX 1.24, issues 10738/11579), so each frame is read
+from DuckDB into pandas and validated there. Suite files hold expectations only; values of the
+methodology enter as GX suite parameters ({"$PARAMETER": name}) read from the seeds at run time.
+An expectation's `meta.severity` may be `warn` (a business finding); the default is `error`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.quality.frames import parameters, read_frame
+from dagster_project.settings import PROJECT_ROOT
+
+SUITES_DIR = PROJECT_ROOT / "expectations"
+
+
+@dataclass
+class ExpectationOutcome:
+    frame: str
+    type: str
+    column: str
+    success: bool
+    severity: str
+    unexpected_count: int
+
+
+@dataclass
+class SuiteOutcome:
+    name: str
+    description: str
+    expectations: list[ExpectationOutcome] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[ExpectationOutcome]:
+        return [e for e in self.expectations if not e.success]
+
+    @property
+    def severity(self) -> str:
+        """ERROR when an error-severity expectation failed, else WARN."""
+        return "ERROR" if any(e.severity == "error" for e in self.failed) else "WARN"
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        if not self.failed:
+            return f"{len(self.expectations)} expectations met"
+        return "; ".join(
+            f"{e.type}({e.column}) on {e.frame}: {e.unexpected_count:,} rows"
+            + (" [warn]" if e.severity != "error" else "")
+            for e in self.failed
+        )
+
+
+def load_suites(directory: Path = SUITES_DIR) -> list[dict]:
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.json"))]
+
+
+def run_suites(warehouse: Path, pii_key: bytes, extra_parameters: dict | None = None) -> list[SuiteOutcome]:
+    os.environ.setdefault("TQDM_DISABLE", "1")  # GX's progress bars would flood the run log
+    import great_expectations as gx  # ~5 s to import: only when the gate runs
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    context = gx.get_context(mode="ephemeral")
+    source = context.data_sources.add_pandas("kaohe")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        values = parameters(con, extra_parameters)
+        frames = {}
+        outcomes = []
+        for spec in load_suites():
+            outcome = SuiteOutcome(spec["name"], spec.get("description", ""))
+            by_frame: dict[str, list[dict]] = {}
+            for expectation in spec["expectations"]:
+                by_frame.setdefault(expectation["frame"], []).append(expectation)
+            for frame_name, expectations in by_frame.items():
+                if frame_name not in frames:
+                    frames[frame_name] = read_frame(con, frame_name, pii_key)
+                suite = gx.ExpectationSuite(name=f"{spec['name']}.{frame_name}")
+                for expectation in expectations:
+                    suite.add_expectation_configuration(
+                        ExpectationConfiguration(
+                            type=expectation["type"], kwargs=expectation["kwargs"], meta=expectation.get("meta", {})
+                        )
+                    )
+                suite = context.suites.add(suite)
+                asset = source.add_dataframe_asset(f"{spec['name']}.{frame_name}")
+                batch = asset.add_batch_definition_whole_dataframe("all").get_batch(
+                    batch_parameters={"dataframe": frames[frame_name]}
+                )
+                result = batch.validate(suite, expectation_parameters=values)
+                for item in result.results:
+                    config = item.expectation_config
+                    kwargs = config.kwargs
+                    outcome.expectations.append(
+                        ExpectationOutcome(
+                            frame=frame_name,
+                            type=config.type,
+                            column=str(kwargs.get("column") or ",".join(kwargs.get("column_list", []))),
+                            success=bool(item.success),
+                            severity=str((config.meta or {}).get("severity", "error")),
+                            unexpected_count=int((item.result or {}).get("unexpected_count") or 0)
+                            if not item.success
+                            else 0,
+                        )
+                    )
+            outcomes.append(outcome)
+        return outcomes
+    finally:
+        con.close()
