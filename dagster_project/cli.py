@@ -203,3 +203,70 @@ def _print_report(report) -> None:
         console.print(f"[red]nothing published[/red]; the last good snapshot stays. Quality report: {report.report}")
     verdict = "[green]succeeded[/green]" if report.exit_code == 0 else "[red]failed[/red]"
     console.print(f"run {verdict} in {report.seconds:.1f} s; dbt and Dagster log: {report.log}")
+
+
+@app.command()
+def explain(
+    unit_code: Annotated[str, typer.Argument(help="Unified social credit code of the unit.")],
+    year: Annotated[int, typer.Option(help="Evaluation year.")],
+    publish: Annotated[Path | None, typer.Option(help="Publication folder (default: KAOHE_PUBLISH_DIR).")] = None,
+) -> None:
+    """Explain one unit's published score line by line: rules, tasks, source keys, rank and grade."""
+    from dagster_project.explain import ExplainError
+    from dagster_project.explain import explain as run_explain
+    from dagster_project.settings import publish_dir
+
+    try:
+        run_explain(publish or publish_dir(), unit_code, year, console)
+    except ExplainError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def demo(
+    folder: Annotated[Path, typer.Option(help="Where the demo delivery, warehouse and publication go.")] = Path(
+        "warehouse/demo"
+    ),
+    scale: Annotated[float, typer.Option(help="Size of the generated delivery.")] = 1.0,
+) -> None:
+    """Generate a sample, run the nightly job on it, print the top of the ranking and where things are."""
+    import duckdb
+
+    from dagster_project.resources import KaoheSettings
+    from dagster_project.runner import run_nightly
+    from dagster_project.synthetic.generator import generate as build
+    from dagster_project.synthetic.writer import write_delivery
+
+    delivery = folder / "delivery"
+    if not (delivery / "_READY").exists():
+        with console.status(f"generating a scale-{scale:g} delivery into {delivery}…"):
+            write_delivery(build(scale=scale), delivery)
+    kaohe = KaoheSettings(
+        sources_dir=str(delivery.resolve()),
+        warehouse=str((folder / "kaohe.duckdb").resolve()),
+        publish_dir=str((folder / "published").resolve()),
+    )
+    with _Progress() as progress:
+        report = run_nightly(kaohe, on_event=progress.on_event)
+    _print_report(report)
+    if report.published:
+        con = duckdb.connect(str(Path(kaohe.publish_dir) / "kaohe.duckdb"), read_only=True)
+        try:
+            top = con.execute(
+                "select year, group_code, category, rank_in_category, unit_code, unit_name, total_score, grade "
+                "from marts.unit_scores where group_code = '320000' order by year desc, category, rank_in_category "
+                "limit 10"
+            ).fetchall()
+        finally:
+            con.close()
+        table = Table(title="top of the provincial ranking", show_edge=False)
+        for column in ("year", "group", "category", "rank", "unit", "name", "total", "grade"):
+            table.add_column(column)
+        for row in top:
+            table.add_row(*(str(v) for v in row))
+        console.print(table)
+        if top:
+            console.print(f"explain one: kaohe explain {top[0][4]} --year {top[0][0]} --publish {kaohe.publish_dir}")
+        console.print(f"BI: open {Path(kaohe.publish_dir) / 'kaohe.duckdb'} read-only, or the Parquet files beside it")
+    raise typer.Exit(report.exit_code)

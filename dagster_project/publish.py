@@ -39,6 +39,7 @@ YEAR_TABLES = [
     "negative_list",
     "dim_indicator",
     "dim_period",
+    "dim_methodology",
     "unit_efficiency",
     "unit_establishment_by_type",
     "staffing_signals",
