@@ -232,8 +232,23 @@ def publish(
                 target = f"table pub.{SCHEMA}.{table}" if not column else f"column pub.{SCHEMA}.{table}.{column}"
                 con.execute(f"comment on {target} is {_quote(doc)}")
         _keep_final_rankings(con, result, previous_tables, year_tables, run_id, now, reopen_year, reason)
-        for table in [*year_tables, *(t for t in OTHER_TABLES if t in available), *HISTORY_DDL]:
+        published = [*year_tables, *(t for t in OTHER_TABLES if t in available), *HISTORY_DDL]
+        for table in published:
             result.tables[table] = con.execute(f"select count(*) from pub.{SCHEMA}.{table}").fetchall()[0][0]
+        # What this snapshot is: a reader can check it sees one whole publication.
+        con.execute(
+            f"create table pub.{SCHEMA}.publication (run_id varchar, published_at timestamp, "
+            "table_name varchar, row_count bigint)"
+        )
+        con.executemany(
+            f"insert into pub.{SCHEMA}.publication values (?, ?, ?, ?)",
+            [(run_id, now, table, rows) for table, rows in result.tables.items()],
+        )
+        con.execute(
+            f"comment on table pub.{SCHEMA}.publication is "
+            "'发布信息 — the run that published this snapshot, when, and the rows of each table.'"
+        )
+        for table in [*published, "publication"]:
             target = building / "parquet" / f"{table}.parquet"
             con.execute(f"copy pub.{SCHEMA}.{table} to {_quote(str(target))} (format parquet)")
         con.execute("checkpoint pub")

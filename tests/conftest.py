@@ -47,7 +47,7 @@ def dbt_manifest() -> Path:
     return prepare_manifest()
 
 
-def settings_for(tmp: Path, sources: Path, as_of: str = "2024-01-31"):
+def settings_for(tmp: Path, sources: Path, as_of: str = "2024-01-31", **extra):
     from dagster_project.resources import KaoheSettings
 
     return KaoheSettings(
@@ -55,6 +55,7 @@ def settings_for(tmp: Path, sources: Path, as_of: str = "2024-01-31"):
         warehouse=str(tmp / "warehouse" / "kaohe.duckdb"),
         publish_dir=str(tmp / "warehouse" / "published"),
         as_of=as_of,
+        **extra,
     )
 
 

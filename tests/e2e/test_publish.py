@@ -1,0 +1,209 @@
+"""Write–audit–publish: the gate blocks broken marts, readers see whole snapshots, final
+rankings are kept unless reopened."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import struct
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+from dagster_project.publish import SCHEMA
+from dagster_project.quality.suites import run_suites
+from dagster_project.runner import run_nightly
+from dagster_project.settings import PROJECT_ROOT, pii_key
+from dagster_project.synthetic.writer import write_delivery
+from tests.conftest import settings_for
+
+pytestmark = pytest.mark.e2e
+SAMPLE = PROJECT_ROOT / "sources" / "sample"
+U2 = "113201001000000247"
+
+
+def _sample_tables() -> dict[str, pd.DataFrame]:
+    tables = {}
+    for path in sorted(SAMPLE.glob("*/*.csv")):
+        tables[f"{path.parent.name}.{path.stem}"] = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return tables
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.resolve().read_bytes()).hexdigest()
+
+
+def _snapshot(settings) -> Path:
+    return Path(settings.publish_dir) / "kaohe.duckdb"
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory, dbt_manifest):
+    """The sample, run and published once as of 2024-01-31 (2023 is a final, year-end ranking)."""
+    tmp = tmp_path_factory.mktemp("published")
+    settings = settings_for(tmp, SAMPLE)
+    report = run_nightly(settings)
+    assert report.exit_code == 0, (report.failures, report.failed_checks)
+    return tmp, settings, report
+
+
+def _copy(published, tmp_path: Path, sources: Path, **extra):
+    """A private copy of the published run (warehouse + publication) to change."""
+    shutil.copytree(published[0] / "warehouse", tmp_path / "warehouse", symlinks=True)
+    return settings_for(tmp_path, sources, **extra)
+
+
+def test_clean_run_publishes_duckdb_and_parquet_with_the_same_rows(published):
+    _, settings, report = published
+    snapshot = _snapshot(settings)
+    assert report.published == snapshot.resolve().parent
+    assert (snapshot.resolve().parent / "docs" / "quality.html").exists()
+    header = snapshot.resolve().read_bytes()[:20]
+    assert header[8:12] == b"DUCK" and struct.unpack("<Q", header[12:20])[0] == 64  # storage v1.0.0
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        counts = dict(con.execute(f"select table_name, row_count from {SCHEMA}.publication").fetchall())
+        assert {"unit_scores", "score_line_items", "task_lights", "negative_list", "quarantine"} <= set(counts)
+        for table in counts:
+            from_db = con.execute(f"select * from {SCHEMA}.{table} order by all").df()
+            parquet = Path(settings.publish_dir) / "parquet" / f"{table}.parquet"
+            from_parquet = con.execute(f"select * from read_parquet('{parquet}') order by all").df()
+            pd.testing.assert_frame_equal(from_db, from_parquet, check_dtype=False)
+            assert len(from_db) == counts[table]
+        comment = con.execute(
+            "select comment from duckdb_columns() where table_name = 'unit_scores' and column_name = 'total_score'"
+        ).fetchall()
+        assert comment and "总分" in comment[0][0]
+        revisions = con.execute(f"select year, revision, reason from {SCHEMA}.ranking_revisions").fetchall()
+        assert revisions == [(2023, 1, "first year-end publication")]
+    finally:
+        con.close()
+
+
+def test_suites_catch_a_duplicated_unit_a_rank_gap_and_a_planted_id_number(published, tmp_path):
+    _, settings, _ = published
+    broken = tmp_path / "broken.duckdb"
+    shutil.copy(settings.warehouse, broken)
+    person = _sample_tables()["staffing.persons"].iloc[0]
+    con = duckdb.connect(str(broken))
+    con.execute("insert into marts.unit_scores select * from marts.unit_scores where unit_code = ?", [U2])
+    con.execute("update marts.unit_scores set rank_overall = rank_overall + 10 where rank_overall = 6")
+    con.execute("update marts.task_scores set title = ? where task_id = 'T101'", [person["id_number"]])
+    con.close()
+    outcomes = {s.name: s for s in run_suites(broken, pii_key(), {"max_quarantine_share": 0.05})}
+    failed = {(e.frame, e.type, e.column): e.unexpected_count for e in outcomes["unit_scores"].failed}
+    assert failed[("unit_scores", "expect_compound_columns_to_be_unique", "year,unit_code")] == 2
+    # the duplicate breaks its category's and its group's ranks, the gap its group's: two groups
+    assert failed[("rank_groups", "expect_column_values_to_be_in_set", "gapless")] == 2
+    assert [(e.frame, e.unexpected_count) for e in outcomes["personal_data"].failed] == [("personal_data_hits", 1)]
+    assert outcomes["personal_data"].severity == "ERROR"
+    assert outcomes["task_lights"].passed and outcomes["score_line_items"].passed  # their tables are intact
+
+
+def test_a_failed_gate_keeps_the_last_snapshot_byte_identical(published, tmp_path):
+    tables = _sample_tables()
+    person = tables["staffing.persons"].iloc[0]
+    tables["performance.tasks"].loc[0, "title"] = person["id_number"]  # personal data in a free-text field
+    delivery = tmp_path / "pii"
+    write_delivery(tables, delivery)
+    settings = _copy(published, tmp_path, delivery)
+    before = _sha(_snapshot(settings))
+    current = (Path(settings.publish_dir) / "current").resolve()
+
+    report = run_nightly(settings)
+
+    assert report.exit_code == 1 and report.published is None
+    assert [c.name for c in report.failed_checks] == ["gx_personal_data"]
+    assert "personal_data_hits: 1 rows" in report.failed_checks[0].description
+    assert (Path(settings.publish_dir) / "current").resolve() == current
+    assert _sha(_snapshot(settings)) == before
+    assert report.report and report.report.exists() and "FAILED" in report.report.read_text(encoding="utf-8")
+
+
+def test_a_reader_during_a_run_always_sees_one_whole_snapshot(published, tmp_path):
+    settings = _copy(published, tmp_path, SAMPLE, as_of="2024-02-15")
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
+            import sys, time, duckdb
+            path, seen, reads = {str(_snapshot(settings))!r}, set(), 0
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                con = duckdb.connect(path, read_only=True)
+                run = con.execute("select distinct run_id from marts.publication").fetchall()
+                counts = con.execute("select table_name, row_count from marts.publication").fetchall()
+                for table, rows in counts:
+                    actual = con.execute(f"select count(*) from marts.{{table}}").fetchall()[0][0]
+                    assert actual == rows, (table, actual, rows)
+                con.close()
+                assert len(run) == 1
+                seen.add(run[0][0]); reads += 1
+                if len(seen) == 2:
+                    break
+                time.sleep(0.05)
+            print(len(seen), reads)
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    report = run_nightly(settings)
+    out, err = reader.communicate(timeout=180)
+    assert report.exit_code == 0, (report.failures, report.failed_checks)
+    assert reader.returncode == 0, err
+    runs_seen, reads = map(int, out.split())
+    assert runs_seen == 2 and reads > 2
+
+
+def test_a_final_ranking_is_kept_until_reopened_with_a_reason(published, tmp_path):
+    tables = _sample_tables()
+    reviews = tables["performance.reviews"]
+    reviews.loc[reviews["unit_code"] == U2, "score"] = "60"  # U2's review corrected after publication
+    delivery = tmp_path / "corrected"
+    write_delivery(tables, delivery)
+    settings = _copy(published, tmp_path, delivery)
+
+    def scores():
+        con = duckdb.connect(str(_snapshot(settings)), read_only=True)
+        try:
+            return con.execute("select unit_code, total_score, rank_in_category, grade from marts.unit_scores "
+                               "order by unit_code").fetchall()  # fmt: skip
+        finally:
+            con.close()
+
+    def query(sql):
+        con = duckdb.connect(str(_snapshot(settings)), read_only=True)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+    before = scores()
+    kept = run_nightly(settings)
+    assert kept.exit_code == 0 and kept.published is not None
+    assert any("final ranking of 2023 kept" in w for w in kept.warnings)
+    assert scores() == before
+    drift = query("select unit_code, published_total, would_be_total from marts.ranking_drift")
+    assert drift != (U2, pd.NA) and [d[0] for d in drift] == [U2]
+    assert float(drift[0][1]) == 72.77 and float(drift[0][2]) == 66.77  # 0.2·(60 − 90) = −6
+
+    reopened = run_nightly(settings_for(tmp_path, delivery, reopen_year=2023, reopen_reason="复核更正评议分"))
+    assert reopened.exit_code == 0 and not reopened.warnings
+    after = dict((u, t) for u, t, _, _ in scores())
+    assert float(after[U2]) == 66.77
+    revisions = query("select revision, reason, units_changed from marts.ranking_revisions order by revision")
+    assert revisions == [(1, "first year-end publication", 6), (2, "复核更正评议分", 1)]
+    changed = query(
+        "select unit_code, old_total, new_total, old_rank_in_category, new_rank_in_category "
+        "from marts.ranking_revision_units where revision = 2 order by unit_code"
+    )
+    assert [(u, float(o), float(n), a, b) for u, o, n, a, b in changed] == [(U2, 72.77, 66.77, 5, 5)]
+    assert query("select count(*) from marts.ranking_drift") == [(0,)]
