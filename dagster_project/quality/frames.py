@@ -17,6 +17,16 @@ FRAMES: dict[str, str] = {
     "unit_scores": "select * from marts.unit_scores",
     "score_line_items": "select * from marts.score_line_items",
     "task_lights": "select * from marts.task_lights",
+    "unit_efficiency": "select * from marts.unit_efficiency",
+    "staffing_signals": "select * from marts.staffing_signals",
+    "unit_establishment_by_type": "select * from marts.unit_establishment_by_type",
+    "register_crosschecks": "select * from marts.register_crosschecks",
+    "efficiency_coverage": """
+        select scores.year, scores.unit_code, efficiency.unit_code is not null as has_efficiency
+        from marts.unit_scores as scores
+        left join marts.unit_efficiency as efficiency
+            on scores.year = efficiency.year and scores.unit_code = efficiency.unit_code
+    """,
     "roster_coverage": """
         select roster.year, roster.unit_code, scores.unit_code is not null as has_score
         from staging.stg_performance__roster as roster

@@ -104,10 +104,14 @@ def run_suites(warehouse: Path, pii_key: bytes, extra_parameters: dict | None = 
                         ExpectationOutcome(
                             frame=frame_name,
                             type=config.type,
-                            column=str(kwargs.get("column") or ",".join(kwargs.get("column_list", []))),
+                            column=str(kwargs.get("column") or ",".join(kwargs.get("column_list", [])) or "rows"),
                             success=bool(item.success),
                             severity=str((config.meta or {}).get("severity", "error")),
-                            unexpected_count=int((item.result or {}).get("unexpected_count") or 0)
+                            unexpected_count=int(
+                                (item.result or {}).get("unexpected_count")
+                                or (item.result or {}).get("observed_value")
+                                or 0
+                            )
                             if not item.success
                             else 0,
                         )

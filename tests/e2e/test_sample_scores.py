@@ -124,3 +124,20 @@ def test_an_interim_run_is_marked_with_its_stage(tmp_path, dbt_manifest):
     assert stages == [("half_year",)]
     assert completion == [(0.5,)]  # the Q2 report (5 of 10), later reports not yet dated
     assert quarters == [(2,)]
+
+
+def test_efficiency_and_signals_of_the_sample(sample_run):
+    row = sample_run.execute(
+        "select establishment_as_of, headcount, establishment_use, over_establishment_total, weighted_tasks, "
+        "weighted_completion, spend, spend_per_completed_weighted_task, workload_saturation "
+        "from marts.unit_efficiency where unit_code = ?",
+        [U1],
+    ).fetchall()[0]
+    # 7 people on 6 posts; Σ d = 1.2 + 1 + 1 + 0.8 + 1; Σ d·c = 1.2 + 0.5 + 0.75 + 0.8 + 1; 5 tasks × 6 person-months
+    assert row[:2] == (6, 7) and row[2] == pytest.approx(7 / 6) and row[3] == 1
+    assert row[4] == pytest.approx(5.0) and row[5] == pytest.approx(4.25) and row[6] == 114300.0
+    assert row[7] == pytest.approx(114300 / 4.25) and row[8] == pytest.approx(30 / 84)
+    signals = set(sample_run.execute("select unit_code, signal from marts.staffing_signals").fetchall())
+    assert {(U1, "compliance"), (U4, "favour"), (U5, "favour")} <= signals
+    checks = sample_run.execute('select unit_code, "check", subject_key from marts.register_crosschecks').fetchall()
+    assert checks == [(U1, "task_division_inactive", "T104")]

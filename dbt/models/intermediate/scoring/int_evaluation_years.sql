@@ -39,7 +39,9 @@ parameters as (
         cast(max(case when p.parameter = 'report_grace_days' then p.value end) as integer) as report_grace_days,
         max(case when p.parameter = 'grade1_share' then p.value end) as grade1_share,
         max(case when p.parameter = 'grade1_min_total' then p.value end) as grade1_min_total,
-        max(case when p.parameter = 'grade3_below_total' then p.value end) as grade3_below_total
+        max(case when p.parameter = 'grade3_below_total' then p.value end) as grade3_below_total,
+        max(case when p.parameter = 'saturation_increase_above' then p.value end) as saturation_increase_above,
+        max(case when p.parameter = 'saturation_review_below' then p.value end) as saturation_review_below
     from evaluated
     inner join {{ ref('methodology_parameters') }} as p on evaluated.parameter_year = p.year
     group by evaluated.year

@@ -1,0 +1,38 @@
+"""The console script end to end: `kaohe run` on the sample, then `kaohe explain` of a unit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dagster_project.settings import PROJECT_ROOT
+
+pytestmark = pytest.mark.e2e
+KAOHE = str(Path(sys.executable).with_name("kaohe"))
+
+
+def test_run_then_explain_from_the_published_snapshot(tmp_path, dbt_manifest):
+    publish = tmp_path / "published"
+    run = subprocess.run(
+        [KAOHE, "run", "--sources", str(PROJECT_ROOT / "sources" / "sample"), "--warehouse",
+         str(tmp_path / "kaohe.duckdb"), "--publish", str(publish), "--as-of", "2024-01-31"],
+        capture_output=True, text=True, env={"COLUMNS": "160", "PATH": "/usr/bin:/bin", "KAOHE_PII_KEY": "cli-test"},
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "published:" in run.stdout and "performance.tasks" in run.stdout
+    explain = subprocess.run(
+        [KAOHE, "explain", "11320100100000040W", "--year", "2023", "--publish", str(publish)],
+        capture_output=True, text=True, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )  # fmt: skip
+    assert explain.returncode == 0, explain.stderr
+    out = explain.stdout
+    assert "total 82.47" in out and "grade 1" in out and "T403" in out and "宁编〔2023〕9号" in out
+    missing = subprocess.run(
+        [KAOHE, "explain", "NOPE", "--year", "2023", "--publish", str(publish)], capture_output=True, text=True
+    )
+    assert missing.returncode == 2 and "no published score of NOPE" in missing.stderr
+    reopen = subprocess.run([KAOHE, "run", "--reopen", "2023"], capture_output=True, text=True)
+    assert reopen.returncode == 2 and "--reason" in reopen.stderr
