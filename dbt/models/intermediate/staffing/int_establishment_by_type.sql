@@ -1,36 +1,15 @@
--- Approved posts per staffing type on as_of (the in-force row with the latest effective_from)
--- next to the people in post of that type (METHODOLOGY §10, §11).
-with roster_units as (
+-- Approved posts per staffing type on as_of next to the people in post of that type
+-- (METHODOLOGY §10, §11).
+with approved as (
     select
         year,
         unit_code,
-        as_of
-    from {{ ref('int_roster_units') }}
-),
-
-approved as (
-    select
-        roster_units.year,
-        roster_units.unit_code,
-        establishment.staffing_type,
-        establishment.approved_count,
-        establishment.chief_leader_posts,
-        establishment.deputy_leader_posts,
-        row_number() over (
-            partition by roster_units.year, roster_units.unit_code, establishment.staffing_type
-            order by establishment.effective_from desc
-        ) as recency
-    from roster_units
-    inner join {{ ref('stg_staffing__establishment') }} as establishment
-        on
-            roster_units.unit_code = establishment.unit_code
-            and roster_units.as_of >= establishment.effective_from
-            and (establishment.effective_to is null or roster_units.as_of <= establishment.effective_to)
-),
-
-approved_in_force as (
-    select * from approved
-    where recency = 1
+        staffing_type,
+        approved_count,
+        chief_leader_posts,
+        deputy_leader_posts
+    from {{ ref('int_establishment_types_in_force') }}
+    where on_what = 'as_of'
 ),
 
 people as (
@@ -56,7 +35,7 @@ final as (
         coalesce(people.headcount, 0) as headcount,
         coalesce(people.chief_leaders, 0) as chief_leaders,
         coalesce(people.deputy_leaders, 0) as deputy_leaders
-    from approved_in_force as approved
+    from approved
     full outer join people
         on
             approved.year = people.year

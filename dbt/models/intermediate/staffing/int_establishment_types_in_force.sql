@@ -1,0 +1,62 @@
+-- Establishment per staffing type of each roster unit on 1 January and on as_of (METHODOLOGY
+-- §11): per type the in-force row with the latest effective_from, so a later approval
+-- supersedes an earlier one left open. The one place this rule is written.
+with roster_units as (
+    select
+        year,
+        unit_code,
+        as_of
+    from {{ ref('int_roster_units') }}
+),
+
+dates as (
+    select
+        year,
+        unit_code,
+        'jan1' as on_what,
+        make_date(year, 1, 1) as on_date
+    from roster_units
+    union all
+    select
+        year,
+        unit_code,
+        'as_of' as on_what,
+        as_of as on_date
+    from roster_units
+),
+
+in_force as (
+    select
+        dates.year,
+        dates.unit_code,
+        dates.on_what,
+        establishment.staffing_type,
+        establishment.approved_count,
+        establishment.chief_leader_posts,
+        establishment.deputy_leader_posts,
+        row_number() over (
+            partition by dates.year, dates.unit_code, dates.on_what, establishment.staffing_type
+            order by establishment.effective_from desc
+        ) as recency
+    from dates
+    inner join {{ ref('stg_staffing__establishment') }} as establishment
+        on
+            dates.unit_code = establishment.unit_code
+            and establishment.effective_from <= dates.on_date
+            and (establishment.effective_to is null or establishment.effective_to >= dates.on_date)
+),
+
+final as (
+    select
+        year,
+        unit_code,
+        on_what,
+        staffing_type,
+        approved_count,
+        chief_leader_posts,
+        deputy_leader_posts
+    from in_force
+    where recency = 1
+)
+
+select * from final
