@@ -42,8 +42,8 @@ in_force as (
     inner join {{ ref('stg_staffing__establishment') }} as establishment
         on
             dates.unit_code = establishment.unit_code
-            and establishment.effective_from <= dates.on_date
-            and (establishment.effective_to is null or establishment.effective_to >= dates.on_date)
+            and dates.on_date >= establishment.effective_from
+            and (establishment.effective_to is null or dates.on_date <= establishment.effective_to)
 ),
 
 final as (
