@@ -15,12 +15,15 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from dagster_project.dbt_manifest import dbt_executable
+from dagster_project.dbt_manifest import dbt_executable, prepare_manifest
 from dagster_project.resources import KaoheSettings
 from dagster_project.settings import DBT_PROJECT_DIR
 
 kaohe_dbt = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-kaohe_dbt.prepare_if_dev()
+if kaohe_dbt.preparer.using_dagster_dev():
+    # Re-parse a changed project under `dagster dev`, with the dbt of this environment
+    # (DbtProject.prepare_if_dev would look for `dbt` on PATH, which an unactivated venv lacks).
+    prepare_manifest()
 
 
 class KaoheTranslator(DagsterDbtTranslator):

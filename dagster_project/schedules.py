@@ -8,10 +8,13 @@ from dagster import SensorEvaluationContext
 from dagster_project import settings
 from dagster_project.ingest.deliveries import is_delivery, ready_deliveries
 
+# DuckDB has one writer at a time: the steps of a run execute one after another in one process
+# (the warehouse writer lock also serialises two runs started at once).
 nightly_job = dg.define_asset_job(
     "nightly",
     selection=dg.AssetSelection.all(),
-    description="The whole nightly materialization: ingest, dbt build (tests as checks), gate.",
+    description="The whole nightly materialization: ingest, dbt build (tests as checks), quality gate, publish.",
+    executor_def=dg.in_process_executor,
 )
 
 nightly_schedule = dg.ScheduleDefinition(

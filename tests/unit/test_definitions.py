@@ -59,3 +59,20 @@ def test_sensor_starts_one_run_per_new_ready_delivery(tmp_path, monkeypatch, dbt
     assert isinstance(result, dg.RunRequest) and result.run_key == "20240229"
     assert context.cursor == "20240229"
     assert isinstance(new_delivery_sensor(dg.build_sensor_context(cursor="20240229")), dg.SkipReason)
+
+
+def test_definitions_load_under_dagster_dev_without_dbt_on_path(dbt_manifest):
+    """`dagster dev` re-parses the dbt project; it must find the dbt of this environment even
+    when the virtualenv is not activated (no `dbt` on PATH)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "DAGSTER_IS_DEV_CLI": "1", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import dagster_project.definitions as d; print(len(d.ASSETS))"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
