@@ -76,6 +76,7 @@ def _system_asset(system: str) -> dg.AssetsDefinition:
                         "rejected": load.rejected,
                         "violations": load.violations,
                         "reused": load.reused,
+                        **{f"violations/{reason}": n for reason, n in sorted(load.reasons.items())},
                     }
         for contract in contracts:
             yield dg.MaterializeResult(

@@ -27,7 +27,6 @@ from dagster_project.ingest.readers import UnreadableFile, find_table_file, read
 log = logging.getLogger(__name__)
 
 RAW = "raw"
-LOAD_COLUMNS = ["_load_id", "_file", "_line", "_file_sha256", "_loaded_at", "_extra"]
 
 DDL = f"""
 create schema if not exists {RAW};
