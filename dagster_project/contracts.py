@@ -393,7 +393,8 @@ def _check_rules(contract: Contract, frame: pd.DataFrame, parsed: dict[str, pd.S
 
 def key_values(frame: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> pd.Series:
     """The key of each row as one text value (`a+b`), as quarantine reports it."""
-    return frame[list(columns)].agg("+".join, axis=1) if len(columns) > 1 else frame[columns[0]]
+    first, *rest = columns
+    return frame[first].str.cat([frame[c] for c in rest], sep="+") if rest else frame[first]
 
 
 def validate(
