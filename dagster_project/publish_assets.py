@@ -10,7 +10,7 @@ from dagster import AssetExecutionContext
 
 from dagster_project.ingest.assets import QUARANTINE_SHARE_LIMIT
 from dagster_project.publish import publish
-from dagster_project.quality.report import CheckOutcome, write_report
+from dagster_project.quality.report import CheckOutcome, blocking_failures, outcome_of, write_report
 from dagster_project.quality.suites import load_suites, run_suites
 from dagster_project.resources import KaoheSettings
 from dagster_project.settings import pii_key
@@ -25,27 +25,7 @@ def run_check_outcomes(context: AssetExecutionContext) -> list[CheckOutcome]:
     records = context.instance.get_records_for_run(
         context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=100_000
     ).records
-    outcomes = []
-    for record in records:
-        evaluation = record.event_log_entry.dagster_event.event_specific_data
-        meta = {k: v.value for k, v in evaluation.metadata.items()}
-        failing = meta.get("dagster_dbt/failed_row_count", meta.get("unexpected_count", meta.get("failing_rows")))
-        outcomes.append(
-            CheckOutcome(
-                asset=evaluation.asset_key.to_user_string(),
-                name=evaluation.check_name,
-                passed=evaluation.passed,
-                severity=evaluation.severity.value,
-                description=evaluation.description or "",
-                failing_rows=int(failing) if isinstance(failing, int | float) else None,
-                source=str(meta.get("source", "dbt" if "dagster_dbt/failed_row_count" in meta else "dagster")),
-            )
-        )
-    return outcomes
-
-
-def blocking_failures(outcomes: list[CheckOutcome]) -> list[CheckOutcome]:
-    return [o for o in outcomes if not o.passed and o.severity == "ERROR"]
+    return [outcome_of(record.event_log_entry.dagster_event.event_specific_data) for record in records]
 
 
 def describe(failures: list[CheckOutcome]) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagster_project.dbt_manifest import prepare_manifest
+from dagster_project.quality.report import CheckOutcome, blocking_failures, outcome_of
 from dagster_project.resources import KaoheSettings
 from dagster_project.settings import writer_lock
 
@@ -29,20 +30,11 @@ class TableSummary:
 
 
 @dataclass
-class CheckSummary:
-    asset: str
-    name: str
-    passed: bool
-    severity: str
-    description: str
-
-
-@dataclass
 class RunReport:
     success: bool
     seconds: float
     tables: list[TableSummary] = field(default_factory=list)
-    checks: list[CheckSummary] = field(default_factory=list)
+    checks: list[CheckOutcome] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     run_id: str = ""
     log: Path | None = None
@@ -51,11 +43,11 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
 
     @property
-    def failed_checks(self) -> list[CheckSummary]:
-        return [c for c in self.checks if not c.passed and c.severity == "ERROR"]
+    def failed_checks(self) -> list[CheckOutcome]:
+        return blocking_failures(self.checks)
 
     @property
-    def warned_checks(self) -> list[CheckSummary]:
+    def warned_checks(self) -> list[CheckOutcome]:
         return [c for c in self.checks if not c.passed and c.severity != "ERROR"]
 
     @property
@@ -157,14 +149,5 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None) -> 
                         delivery=str(meta.get("delivery", "")),
                     )
                 )
-    for evaluation in result.get_asset_check_evaluations():
-        report.checks.append(
-            CheckSummary(
-                asset=evaluation.asset_key.to_user_string(),
-                name=evaluation.check_name,
-                passed=evaluation.passed,
-                severity=evaluation.severity.value,
-                description=evaluation.description or "",
-            )
-        )
+    report.checks = [outcome_of(evaluation) for evaluation in result.get_asset_check_evaluations()]
     return report

@@ -20,6 +20,25 @@ class CheckOutcome:
     source: str = "dbt"  # dbt | great_expectations | dagster
 
 
+def outcome_of(evaluation) -> CheckOutcome:
+    """A Dagster AssetCheckEvaluation (dbt test, ingestion check or GX suite) as a CheckOutcome."""
+    meta = {k: v.value for k, v in evaluation.metadata.items()}
+    failing = meta.get("dagster_dbt/failed_row_count", meta.get("unexpected_count"))
+    return CheckOutcome(
+        asset=evaluation.asset_key.to_user_string(),
+        name=evaluation.check_name,
+        passed=evaluation.passed,
+        severity=evaluation.severity.value,
+        description=evaluation.description or "",
+        failing_rows=int(failing) if isinstance(failing, int | float) else None,
+        source=str(meta.get("source", "dbt" if "dagster_dbt/failed_row_count" in meta else "dagster")),
+    )
+
+
+def blocking_failures(outcomes: list[CheckOutcome]) -> list[CheckOutcome]:
+    return [o for o in outcomes if not o.passed and o.severity == "ERROR"]
+
+
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",sans-serif;
 margin:2rem;color:#1f2328}
