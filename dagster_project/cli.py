@@ -43,14 +43,17 @@ def generate(
 
     started = time.perf_counter()
     with console.status(f"generating scale {scale:g} (seed {seed}, year {year})…"):
+        if headers not in ("en", "zh"):
+            err_console.print(f"[red]error:[/red] --headers {headers!r}: en or zh")
+            raise typer.Exit(2)
         try:
             tables = build(scale=scale, seed=seed, year=year)
+            manifest = None
+            if dirty:
+                tables, manifest = inject(tables, seed)
         except ValueError as exc:
             err_console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from exc
-        manifest = None
-        if dirty:
-            tables, manifest = inject(tables, seed)
         out.mkdir(parents=True, exist_ok=True)
         meta = {"generator": "kaohe", "scale": scale, "seed": seed, "year": year, "dirty": dirty}
         try:

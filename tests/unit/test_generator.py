@@ -150,3 +150,18 @@ def test_dirty_manifest_lists_exactly_what_the_contracts_reject(dirty_delivery):
         "dangling_reference",
     }
     assert {"staffing", "finance", "performance"} == set(manifest["system"])
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--scale", "0"], "scale must be positive"),
+        (["--headers", "fr"], "en or zh"),
+        (["--format", "json"], "unknown format"),
+        (["--encoding", "latin-1"], "unknown encoding"),
+    ],
+)
+def test_generate_refuses_bad_options_with_a_message(tmp_path, args, message):
+    result = CliRunner().invoke(app, ["generate", "--out", str(tmp_path / "x"), *args])
+    assert result.exit_code == 2
+    assert message in result.output
