@@ -129,6 +129,11 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None) -> 
         elif event.event_type_value == "ASSET_MATERIALIZATION":
             materialization = event.event_specific_data.materialization
             meta = {k: v.value for k, v in materialization.metadata.items()}
+            if "no_file_in" in meta:
+                report.warnings.append(
+                    f"{'.'.join(materialization.asset_key.path)}: no file in delivery {meta['no_file_in']}; "
+                    "its last delivered snapshot stays current"
+                )
             if "snapshot" in meta:
                 report.published = Path(meta["snapshot"])
                 for year, units in (meta.get("kept_final_years") or {}).items():

@@ -53,6 +53,7 @@ def _system_asset(system: str) -> dg.AssetsDefinition:
             raise dg.Failure(description=f"sources folder {sources} does not exist", allow_retries=False)
         single = is_delivery(sources)
         loaded: dict[str, dict] = {}
+        kept: dict[str, str] = {}  # table → delivery that had the system folder but not its file
         with kaohe.write() as con:
             done = set() if single else applied_deliveries(con, system)
             for delivery in ready_deliveries(sources):
@@ -63,6 +64,7 @@ def _system_asset(system: str) -> dg.AssetsDefinition:
                 except SystemLoadError as exc:
                     raise dg.Failure(description=str(exc), allow_retries=False) from None
                 for missing in result.missing:
+                    kept[missing] = delivery.name
                     context.log.warning(
                         f"{delivery.name}: no file for {missing}; its last delivered snapshot stays current"
                     )
@@ -81,7 +83,8 @@ def _system_asset(system: str) -> dg.AssetsDefinition:
         for contract in contracts:
             yield dg.MaterializeResult(
                 asset_key=table_key(system, contract.table),
-                metadata=loaded.get(contract.name, {"unchanged": True}),
+                metadata=loaded.get(contract.name)
+                or {"unchanged": True, **({"no_file_in": kept[contract.name]} if contract.name in kept else {})},
             )
 
     return ingest

@@ -204,3 +204,27 @@ def test_a_transfer_shows_both_versions_in_the_register_snapshot(tmp_path, clean
     assert (new_unit, pd.Timestamp("2024-01-16"), pd.NaT, "active", True) in {
         (u, e, x if pd.notna(x) else pd.NaT, s, f) for u, e, x, s, f in rows
     }
+
+
+def test_a_table_missing_from_a_delivered_system_keeps_its_snapshot_with_a_warning(tmp_path, clean_run, small_tables):
+    delivery = tmp_path / "partial"
+    changed = {name: frame for name, frame in small_tables.items() if name.startswith("staffing.")}
+    changed["staffing.units"] = small_tables["staffing.units"].assign(unit_name=lambda f: f["unit_name"] + "（更名）")
+    del changed["staffing.persons"]
+    write_delivery(changed, delivery)
+    settings = _copy_warehouse(clean_run, tmp_path, delivery)
+    current = "select table_name, load_id from raw.current_loads order by table_name"
+    before = _query(settings, current).set_index("table_name")["load_id"]
+
+    report = run_nightly(settings)
+
+    assert report.exit_code == 0, (report.failures, report.failed_checks)
+    assert report.warnings == [
+        "staffing.persons: no file in delivery partial; its last delivered snapshot stays current"
+    ]
+    after = _query(settings, current).set_index("table_name")["load_id"]
+    assert after["staffing.persons"] == before["staffing.persons"]
+    assert after["staffing.units"] != before["staffing.units"]
+    assert after["finance.budget"] == before["finance.budget"]  # the system folder was absent
+    names = _query(settings, "select unit_name from staging.stg_staffing__units")["unit_name"]
+    assert names.str.endswith("（更名）").all()
