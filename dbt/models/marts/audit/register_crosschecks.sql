@@ -70,18 +70,23 @@ overlapped as (
 ),
 
 overlapping_stints as (
-    select distinct
+    select
         roster_units.year,
         roster_units.unit_code,
         'overlapping_stints' as check_name,
         overlapped.person_key as subject_key,
-        'stints in ' || overlapped.first_unit || ' and ' || overlapped.second_unit || ' overlap from '
-        || overlapped.overlap_from || ' to ' || overlapped.overlap_to as detail
+        string_agg(
+            'stints in ' || overlapped.first_unit || ' and ' || overlapped.second_unit || ' overlap from '
+            || overlapped.overlap_from || ' to ' || overlapped.overlap_to,
+            '; '
+            order by overlapped.overlap_from, overlapped.first_unit, overlapped.second_unit
+        ) as detail
     from overlapped
     inner join roster_units
         on
             overlapped.year = roster_units.year
             and roster_units.unit_code in (overlapped.first_unit, overlapped.second_unit)
+    group by roster_units.year, roster_units.unit_code, overlapped.person_key
 ),
 
 core_duties as (
