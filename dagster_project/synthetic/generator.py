@@ -469,8 +469,16 @@ def build_persons(
         rng.random(len(moved)) * (entry[moved] - earliest[moved]).astype(int) * 0.7
     ).astype("timedelta64[D]")
     prior_exit = entry[moved] - np.timedelta64(1, "D")
-    overlap = rng.random(len(moved)) < 0.01
-    prior_exit[overlap] = entry[moved][overlap] + rng.integers(5, 40, int(overlap.sum())).astype("timedelta64[D]")
+    # A few transfers overlap the old stint with the new one by some weeks, in the evaluated year
+    # (a register cross-check finding): the new stint starts in the year, the old one ends later.
+    overlap = (rng.random(len(moved)) < 0.015) & np.isnat(exit_[moved])
+    starts = _rand_dates(rng, f"{year}-02-01", f"{year}-10-31", len(moved))
+    overlap &= earliest[moved] < starts - np.timedelta64(400, "D")
+    rows = moved[overlap]
+    entry[rows] = starts[overlap]
+    frame.loc[rows, "entry_date"] = _dates(starts[overlap])
+    prior_entry[overlap] = starts[overlap] - np.timedelta64(365, "D")
+    prior_exit[overlap] = starts[overlap] + rng.integers(5, 40, int(overlap.sum())).astype("timedelta64[D]")
     other_units = np.array([u.code for u in units], dtype=object)
     prior["unit_code"] = other_units[rng.integers(0, len(other_units), len(moved))]
     prior["division_code"] = ""

@@ -2,14 +2,16 @@
 -- (METHODOLOGY §10, §11).
 with approved as (
     select
-        year,
-        unit_code,
-        staffing_type,
-        approved_count,
-        chief_leader_posts,
-        deputy_leader_posts
-    from {{ ref('int_establishment_types_in_force') }}
-    where on_what = 'as_of'
+        types.year,
+        types.unit_code,
+        types.staffing_type,
+        types.approved_count,
+        types.chief_leader_posts,
+        types.deputy_leader_posts
+    from {{ ref('int_establishment_types_in_force') }} as types
+    inner join {{ ref('int_roster_units') }} as roster_units
+        on types.year = roster_units.year and types.unit_code = roster_units.unit_code
+    where types.on_what = 'as_of'
 ),
 
 people as (

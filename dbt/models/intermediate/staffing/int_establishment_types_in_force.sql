@@ -1,28 +1,36 @@
--- Establishment per staffing type of each roster unit on 1 January and on as_of (METHODOLOGY
--- §11): per type the in-force row with the latest effective_from, so a later approval
--- supersedes an earlier one left open. The one place this rule is written.
-with roster_units as (
+-- Establishment per staffing type of every unit (register or roster) on 1 January and on as_of
+-- of each evaluated year (METHODOLOGY §11): per type the in-force row with the latest
+-- effective_from, so a later approval supersedes an earlier one left open. The one place this
+-- rule is written.
+with years as (
     select
         year,
-        unit_code,
         as_of
-    from {{ ref('int_roster_units') }}
+    from {{ ref('int_evaluation_years') }}
+),
+
+units as (
+    select unit_code from {{ ref('stg_staffing__units') }}
+    union
+    select unit_code from {{ ref('stg_performance__roster') }}
 ),
 
 dates as (
     select
-        year,
-        unit_code,
+        years.year,
+        units.unit_code,
         'jan1' as on_what,
-        make_date(year, 1, 1) as on_date
-    from roster_units
+        make_date(years.year, 1, 1) as on_date
+    from years
+    cross join units
     union all
     select
-        year,
-        unit_code,
+        years.year,
+        units.unit_code,
         'as_of' as on_what,
-        as_of as on_date
-    from roster_units
+        years.as_of as on_date
+    from years
+    cross join units
 ),
 
 in_force as (

@@ -126,30 +126,13 @@ shared_core_duties as (
     inner join roster_units on core_duties.year = roster_units.year and core_duties.unit_code = roster_units.unit_code
 ),
 
-establishment_in_force as (
-    select
-        years.year,
-        establishment.unit_code,
-        establishment.staffing_type,
-        establishment.approved_count,
-        row_number() over (
-            partition by years.year, establishment.unit_code, establishment.staffing_type
-            order by establishment.effective_from desc
-        ) as recency
-    from {{ ref('stg_staffing__establishment') }} as establishment
-    inner join years
-        on
-            establishment.effective_from <= years.as_of
-            and (establishment.effective_to is null or establishment.effective_to >= years.as_of)
-),
-
 establishment_on_as_of as (
     select
         year,
         unit_code,
         sum(approved_count) as approved
-    from establishment_in_force
-    where recency = 1
+    from {{ ref('int_establishment_types_in_force') }}
+    where on_what = 'as_of'
     group by year, unit_code
 ),
 
