@@ -3,11 +3,15 @@ and writes the quality report; publishing confirms that no blocking check failed
 that are asset checks do not stop Python assets by themselves, dagster issue 25112) and then
 switches the published snapshot."""
 
+import shutil
+import tempfile
 from pathlib import Path
 
 import dagster as dg
 from dagster import AssetExecutionContext
+from dagster_dbt import DbtCliResource
 
+from dagster_project.dbt import dbt_vars
 from dagster_project.ingest.assets import QUARANTINE_SHARE_LIMIT
 from dagster_project.publish import publish
 from dagster_project.quality.report import CheckOutcome, blocking_failures, outcome_of, write_report
@@ -26,6 +30,19 @@ def run_check_outcomes(context: AssetExecutionContext) -> list[CheckOutcome]:
         context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=100_000
     ).records
     return [outcome_of(record.event_log_entry.dagster_event.event_specific_data) for record in records]
+
+
+def write_lineage_site(dbt: DbtCliResource, kaohe: KaoheSettings, target: Path) -> Path:
+    """dbt's docs as one self-contained page (lineage and every column's description), next to
+    the snapshot it documents; it needs no internet."""
+    with tempfile.TemporaryDirectory(prefix="kaohe-docs-") as tmp:
+        invocation = dbt.cli(
+            ["docs", "generate", "--static", "--vars", dbt_vars(kaohe)], target_path=Path(tmp), raise_on_error=True
+        )
+        invocation.wait()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(Path(tmp) / "static_index.html", target)
+    return target
 
 
 def describe(failures: list[CheckOutcome]) -> str:
@@ -105,14 +122,18 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
         "switched atomically, only when every blocking check of the run passed.",
         kinds={"duckdb", "parquet"},
     )
-    def published_snapshot(context: AssetExecutionContext, kaohe: KaoheSettings) -> dg.MaterializeResult:
+    def published_snapshot(
+        context: AssetExecutionContext, kaohe: KaoheSettings, dbt: DbtCliResource
+    ) -> dg.MaterializeResult:
         failures = blocking_failures(run_check_outcomes(context))
         if failures:
             raise dg.Failure(
                 description=f"quality gate failed, the last good snapshot stays published: {describe(failures)}",
                 allow_retries=False,
             )
-        with kaohe.lock():  # nobody else writes the working warehouse while it is copied
+        with kaohe.lock():  # nobody else writes the working warehouse while it is read
+            docs = Path(kaohe.publish_dir) / "runs" / context.run_id / "docs"
+            write_lineage_site(dbt, kaohe, docs / "lineage.html")
             result = publish(
                 Path(kaohe.warehouse),
                 Path(kaohe.publish_dir),

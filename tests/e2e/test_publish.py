@@ -63,6 +63,8 @@ def test_clean_run_publishes_duckdb_and_parquet_with_the_same_rows(published):
     snapshot = _snapshot(settings)
     assert report.published == snapshot.resolve().parent
     assert (snapshot.resolve().parent / "docs" / "quality.html").exists()
+    lineage = (snapshot.resolve().parent / "docs" / "lineage.html").read_text(encoding="utf-8")
+    assert "unit_scores" in lineage and "总分" in lineage  # dbt docs, with the column descriptions
     header = snapshot.resolve().read_bytes()[:20]
     assert header[8:12] == b"DUCK" and struct.unpack("<Q", header[12:20])[0] == 64  # storage v1.0.0
     con = duckdb.connect(str(snapshot), read_only=True)
