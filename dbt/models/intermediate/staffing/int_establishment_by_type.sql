@@ -16,14 +16,16 @@ with approved as (
 
 people as (
     select
-        year,
-        unit_code,
-        staffing_type,
+        persons.year,
+        persons.unit_code,
+        persons.staffing_type,
         count(*) as headcount,
-        count(*) filter (where position_kind = 'chief_leader') as chief_leaders,
-        count(*) filter (where position_kind = 'deputy_leader') as deputy_leaders
-    from {{ ref('int_persons_in_post') }}
-    group by year, unit_code, staffing_type
+        count(*) filter (where persons.position_kind = 'chief_leader') as chief_leaders,
+        count(*) filter (where persons.position_kind = 'deputy_leader') as deputy_leaders
+    from {{ ref('int_persons_in_post') }} as persons
+    inner join {{ ref('int_roster_units') }} as roster_units
+        on persons.year = roster_units.year and persons.unit_code = roster_units.unit_code
+    group by persons.year, persons.unit_code, persons.staffing_type
 ),
 
 final as (

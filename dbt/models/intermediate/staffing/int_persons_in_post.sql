@@ -1,31 +1,30 @@
--- People in post on as_of in each roster unit (METHODOLOGY §10, §11): one row per person and
--- unit; when two stints of the person in the unit cover as_of, the one entered last gives the
--- staffing type and position. A person in post in two units counts in both.
-with roster_units as (
+-- People in post on as_of of each evaluated year, in every unit of the register (METHODOLOGY
+-- §10, §11): one row per person and unit; when two stints of the person in the unit cover
+-- as_of, the one entered last gives the staffing type and position. A person in post in two
+-- units counts in both. The one place "in post on a day" is written.
+with years as (
     select
         year,
-        unit_code,
         as_of
-    from {{ ref('int_roster_units') }}
+    from {{ ref('int_evaluation_years') }}
 ),
 
 stints as (
     select
-        roster_units.year,
-        roster_units.unit_code,
+        years.year,
+        persons.unit_code,
         persons.person_key,
         persons.staffing_type,
         persons.position_kind,
         row_number() over (
-            partition by roster_units.year, roster_units.unit_code, persons.person_key
+            partition by years.year, persons.unit_code, persons.person_key
             order by persons.entry_date desc
         ) as recency
-    from roster_units
+    from years
     inner join {{ ref('stg_staffing__persons') }} as persons
         on
-            roster_units.unit_code = persons.unit_code
-            and roster_units.as_of >= persons.entry_date
-            and (persons.exit_date is null or roster_units.as_of <= persons.exit_date)
+            years.as_of >= persons.entry_date
+            and (persons.exit_date is null or years.as_of <= persons.exit_date)
 ),
 
 final as (

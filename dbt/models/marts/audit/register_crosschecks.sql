@@ -138,13 +138,11 @@ establishment_on_as_of as (
 
 people_on_as_of as (
     select
-        years.year,
-        persons.unit_code,
-        count(distinct persons.person_key) as headcount
-    from persons
-    inner join years
-        on persons.entry_date <= years.as_of and (persons.exit_date is null or persons.exit_date >= years.as_of)
-    group by years.year, persons.unit_code
+        year,
+        unit_code,
+        count(*) as headcount
+    from {{ ref('int_persons_in_post') }}
+    group by year, unit_code
 ),
 
 abolished_in_use as (
