@@ -21,7 +21,7 @@ $(SAMPLE)/_READY: | $(INSTALLED)
 	$(BIN)/kaohe generate --out $(SAMPLE) --scale 1 --seed 20231231
 
 run: $(INSTALLED) $(SAMPLE)/_READY
-	$(BIN)/kaohe run
+	$(BIN)/kaohe run $(if $(KAOHE_PII_KEY),,--demo-key)
 
 test: $(INSTALLED) lint
 	$(BIN)/python -m pytest -q

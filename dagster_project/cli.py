@@ -91,13 +91,22 @@ def run(
     reason: Annotated[
         str | None, typer.Option(help="Why the final ranking is reopened (required with --reopen).")
     ] = None,
+    demo_key: Annotated[
+        bool,
+        typer.Option(
+            "--demo-key",
+            help="Hash personal data with the public demo key instead of KAOHE_PII_KEY: for the "
+            "embedded sample only (the publication records it).",
+        ),
+    ] = False,
 ) -> None:
     """Run the whole nightly job in this process: ingest, dbt build with its tests, quality gate, publish."""
     from datetime import date
 
+    from dagster_project.lock import WarehouseLocked
     from dagster_project.resources import KaoheSettings
     from dagster_project.runner import run_nightly
-    from dagster_project.settings import WarehouseLocked
+    from dagster_project.settings import MissingPiiKey
 
     if as_of:
         try:
@@ -116,7 +125,13 @@ def run(
         reopen_year=reopen,
         reopen_reason=reason,
         only_year=year,
+        demo_key=demo_key,
     )
+    try:
+        kaohe.pii_key()
+    except MissingPiiKey as exc:
+        err_console.print(f"[red]error:[/red] {exc}\n(for the embedded sample only: kaohe run --demo-key)")
+        raise typer.Exit(2) from None
     console.print(
         f"kaohe run: sources [bold]{kaohe.sources_dir}[/bold] → warehouse [bold]{kaohe.warehouse}[/bold], "
         f"as of {kaohe.evaluation_date()}"
@@ -249,6 +264,7 @@ def demo(
         sources_dir=str(delivery.resolve()),
         warehouse=str((folder / "kaohe.duckdb").resolve()),
         publish_dir=str((folder / "published").resolve()),
+        demo_key=True,
     )
     with _Progress() as progress:
         report = run_nightly(kaohe, on_event=progress.on_event)

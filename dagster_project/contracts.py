@@ -10,6 +10,7 @@ vectorised with pandas/numpy, so a scale-10 delivery (millions of rows) validate
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -137,6 +138,12 @@ class Contract:
                 return column
         raise KeyError(f"{self.name} has no column {name!r}")
 
+    def is_personal_header(self, header: str) -> bool:
+        """Whether a column outside the contract is named like a personal column of it (by name or
+        Chinese label, ignoring case, spacing, punctuation and suffixes: `身份证号码`, `Name (2)`)."""
+        name = _header_letters(header)
+        return any(_header_letters(label) in name for c in self.columns if c.pii for label in (c.name, c.zh) if label)
+
     @property
     def header_aliases(self) -> dict[str, str]:
         """Accepted header → contract column name (English names and Chinese labels)."""
@@ -213,6 +220,18 @@ def gb32100_check_char(first17: str) -> str:
     """Check character of an 18-character unified social credit code (GB 32100-2015)."""
     total = sum(GB32100_CHARSET.index(ch) * w for ch, w in zip(first17, GB32100_WEIGHTS, strict=True))
     return GB32100_CHARSET[(31 - total % 31) % 31]
+
+
+def _header_letters(header: str) -> str:
+    """A header reduced to its letters (case-folded, NFKC): digits, spaces and punctuation go."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", header).casefold() if ch.isalpha())
+
+
+def holds_id_numbers(values: pd.Series) -> bool:
+    """Whether any value is a resident ID number with a valid GB 11643 check digit."""
+    values = values.astype(str).str.strip().str.upper()
+    shaped = values[values.str.fullmatch(r"\d{17}[\dX]")]
+    return bool(len(shaped)) and bool(_gb11643_ok(shaped).any())
 
 
 def gb11643_check_digit(first17: str) -> str:
@@ -491,6 +510,7 @@ __all__ = [
     "check_header",
     "gb11643_check_digit",
     "gb32100_check_char",
+    "holds_id_numbers",
     "key_values",
     "load_contracts",
     "normalise",

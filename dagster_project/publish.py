@@ -185,6 +185,7 @@ def publish(
     reopen_year: int | None = None,
     reason: str | None = None,
     only_year: int | None = None,
+    demo_key: bool = False,
 ) -> PublishResult:
     """Build the snapshot of `warehouse`'s marts as run `run_id` and make it current."""
     now = now or datetime.now()
@@ -238,15 +239,21 @@ def publish(
         # What this snapshot is: a reader can check it sees one whole publication.
         con.execute(
             f"create table pub.{SCHEMA}.publication (run_id varchar, published_at timestamp, "
-            "table_name varchar, row_count bigint)"
+            "table_name varchar, row_count bigint, pii_key varchar)"
         )
+        key_kind = "demo" if demo_key else "installation"
         con.executemany(
-            f"insert into pub.{SCHEMA}.publication values (?, ?, ?, ?)",
-            [(run_id, now, table, rows) for table, rows in result.tables.items()],
+            f"insert into pub.{SCHEMA}.publication values (?, ?, ?, ?, ?)",
+            [(run_id, now, table, rows, key_kind) for table, rows in result.tables.items()],
         )
         con.execute(
             f"comment on table pub.{SCHEMA}.publication is "
             "'发布信息 — the run that published this snapshot, when, and the rows of each table.'"
+        )
+        con.execute(
+            f"comment on column pub.{SCHEMA}.publication.pii_key is "
+            "'个人信息哈希密钥 — installation (KAOHE_PII_KEY) or demo (the public key of the sample: "
+            "person hashes of a demo publication can be reversed)'"
         )
         for table in [*published, "publication"]:
             target = building / "parquet" / f"{table}.parquet"

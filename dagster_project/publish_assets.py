@@ -18,7 +18,6 @@ from dagster_project.publish import publish
 from dagster_project.quality.report import CheckOutcome, blocking_failures, outcome_of, write_report
 from dagster_project.quality.suites import load_suites, run_suites
 from dagster_project.resources import KaoheSettings
-from dagster_project.settings import pii_key
 
 GROUP = "publish"
 GATE_KEY = dg.AssetKey(["publish", "quality_gate"])
@@ -76,7 +75,7 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
     )
     def quality_gate(context: AssetExecutionContext, kaohe: KaoheSettings):
         suites = run_suites(
-            Path(kaohe.warehouse), pii_key(), extra_parameters={"max_quarantine_share": QUARANTINE_SHARE_LIMIT}
+            Path(kaohe.warehouse), kaohe.pii_key(), extra_parameters={"max_quarantine_share": QUARANTINE_SHARE_LIMIT}
         )
         gx_outcomes = [
             CheckOutcome(
@@ -150,6 +149,7 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
                 reopen_year=kaohe.reopen_year,
                 reason=kaohe.reopen_reason or None,
                 only_year=kaohe.only_year,
+                demo_key=kaohe.demo_key,
             )
         for year, units in result.kept_years.items():
             context.log.warning(

@@ -12,6 +12,7 @@ import dagster as dg
 import duckdb
 
 from dagster_project import settings
+from dagster_project.lock import writer_lock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -27,6 +28,7 @@ class KaoheSettings(dg.ConfigurableResource):
     reopen_year: int | None = None  # publish a changed final ranking of this year as a new revision
     reopen_reason: str = ""
     only_year: int | None = None  # recompute this year only; others are carried over from the publication
+    demo_key: bool = False  # hash personal data with the public demo key (the embedded sample only)
 
     @classmethod
     def from_env(cls, **overrides: str | int | None) -> KaoheSettings:
@@ -47,16 +49,30 @@ class KaoheSettings(dg.ConfigurableResource):
             return date.fromisoformat(self.as_of)
         return datetime.now(SHANGHAI).date()
 
+    def pii_key(self) -> bytes:
+        """The personal-data hash key (settings.pii_key): the demo key only when asked for."""
+        return settings.pii_key(demo=self.demo_key)
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[KaoheSettings]:
+        """A run holds the writer lock from its first step to its last, whoever launched it
+        (`kaohe run`, `dagster job execute`, the schedule, the sensor): nobody else's loads can
+        land between this run's ingestion and its publication. A missing key stops the run here,
+        before anything is read."""
+        self.pii_key()
+        self.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        with writer_lock(self.warehouse_path):
+            yield self
+
     def lock(self):
         """The warehouse writer lock alone (for steps that read the warehouse file themselves)."""
         self.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        return settings.writer_lock(self.warehouse_path)
+        return writer_lock(self.warehouse_path)
 
     @contextmanager
     def write(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A short-lived writing connection, under the warehouse writer lock."""
-        self.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        with settings.writer_lock(self.warehouse_path):
+        with self.lock():
             con = duckdb.connect(str(self.warehouse_path))
             try:
                 yield con

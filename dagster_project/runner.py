@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagster_project.dbt_manifest import prepare_manifest
+from dagster_project.lock import writer_lock
 from dagster_project.quality.report import CheckOutcome, blocking_failures, outcome_of
 from dagster_project.resources import KaoheSettings
-from dagster_project.settings import writer_lock
 
 EventCallback = Callable[[object], None]
 

@@ -12,7 +12,7 @@ from dagster_project.synthetic.dirty import inject
 from dagster_project.synthetic.generator import generate
 from dagster_project.synthetic.writer import MANIFEST_FILE, write_delivery
 
-os.environ.setdefault("KAOHE_PII_KEY", "kaohe-test-key")
+os.environ.setdefault("KAOHE_PII_KEY", "kaohe-test-key-of-at-least-32-bytes")
 
 SMALL_SCALE = 0.1
 SEED = 7
@@ -23,10 +23,19 @@ def small_tables() -> dict[str, pd.DataFrame]:
     return generate(scale=SMALL_SCALE, seed=SEED)
 
 
+PLANTED_ID_COLUMN = "身份证号码"
+
+
 @pytest.fixture(scope="session")
 def small_delivery(tmp_path_factory, small_tables) -> Path:
+    """The clean small delivery; its persons file also carries the ID numbers a second time, in a
+    column outside the contract (as real exports do), which must never be stored in clear."""
     out = tmp_path_factory.mktemp("delivery")
     write_delivery(small_tables, out)
+    persons = out / "staffing" / "persons.csv"
+    frame = pd.read_csv(persons, dtype=str, keep_default_na=False)
+    frame[PLANTED_ID_COLUMN] = frame["id_number"]
+    frame.to_csv(persons, index=False, lineterminator="\n")
     return out
 
 

@@ -19,7 +19,6 @@ from dagster_project.ingest.load import (
     raw_table,
 )
 from dagster_project.resources import KaoheSettings
-from dagster_project.settings import pii_key
 
 GROUP = "ingest"
 LOADS_KEY = dg.AssetKey(["ingest", "loads"])
@@ -60,7 +59,7 @@ def _system_asset(system: str) -> dg.AssetsDefinition:
                 if not (delivery / system).is_dir() or delivery.name in done:
                     continue
                 try:
-                    result = load_system(con, delivery, system, pii_key())
+                    result = load_system(con, delivery, system, kaohe.pii_key())
                 except SystemLoadError as exc:
                     raise dg.Failure(description=str(exc), allow_retries=False) from None
                 for missing in result.missing:

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.contracts import Contract, key_values, load_contracts, normalise, validate
-from dagster_project.ingest.readers import UnreadableFile, find_table_file, read_table_file
+from dagster_project.ingest.readers import TableFile, UnreadableFile, find_table_file, read_table_file
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +96,19 @@ def mask_personal(contract: Contract, frame: pd.DataFrame, key: bytes) -> pd.Dat
         if column.pii:
             masked[column.name] = keyed_hash(frame[column.name], key)
     return masked
+
+
+def extra_json(table_file: TableFile, key: bytes) -> np.ndarray:
+    """The columns outside the contract, one JSON object per row (kept in raw, ignored after);
+    those that may hold personal data (TableFile.personal_extra) only as keyed hashes."""
+    extra = table_file.extra.copy()
+    for column in table_file.personal_extra:
+        extra[column] = keyed_hash(extra[column], key)
+    columns = list(extra.columns)
+    return np.array(
+        [json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False) for row in extra.itertuples(index=False)],
+        dtype=object,
+    )
 
 
 @dataclass
@@ -235,7 +248,7 @@ def _load_table(
     masked["_line"] = lines[~rejected]
     masked["_file_sha256"] = table_file.sha256
     masked["_loaded_at"] = now
-    masked["_extra"] = table_file.extra[~rejected].to_numpy() if table_file.extra is not None else None
+    masked["_extra"] = extra_json(table_file, pii_key)[~rejected] if table_file.extra is not None else None
     con.register("incoming", masked)
     con.execute(f"insert into {RAW}.{raw_table(contract)} by name select * from incoming")
     con.unregister("incoming")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dagster_project.contracts import Contract, check_header
+from dagster_project.contracts import Contract, check_header, holds_id_numbers
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
 
@@ -40,7 +39,8 @@ class TableFile:
     encoding: str  # utf-8 | gb18030 | xlsx
     frame: pd.DataFrame  # contract columns as text, '' = null
     lines: np.ndarray  # file line of each row (header = line 1)
-    extra: pd.Series | None  # JSON of extra columns per row, when the file has any
+    extra: pd.DataFrame | None  # columns outside the contract, when the file has any
+    personal_extra: frozenset[str] = frozenset()  # of those, the ones that may hold personal data
 
 
 def find_table_file(folder: Path, contract: Contract) -> Path | None:
@@ -85,6 +85,7 @@ def _read_csv(path: Path, data: bytes) -> tuple[list[str], pd.DataFrame, np.ndar
         widths.pop()
         lines.pop()
     width = widths[0]
+    header = next(csv.reader(io.StringIO(text)))
     short = [line for line, w in zip(lines[1:], widths[1:], strict=True) if w != width]
     if short:
         shown = ", ".join(map(str, short[:5])) + (" …" if len(short) > 5 else "")
@@ -96,7 +97,7 @@ def _read_csv(path: Path, data: bytes) -> tuple[list[str], pd.DataFrame, np.ndar
         frame = pd.read_csv(io.StringIO(text), dtype=str, na_filter=False, keep_default_na=False, engine="c")
     except (pd.errors.ParserError, ValueError) as exc:
         raise UnreadableFile(path, f"not a well-formed CSV table ({str(exc).strip()})") from None
-    header = [str(c) for c in frame.columns]
+    frame.columns = header
     return header, frame, np.asarray(lines[1:], dtype=np.int64), encoding
 
 
@@ -167,6 +168,7 @@ def read_table_file(path: Path, contract: Contract) -> TableFile:
         header, frame, lines, encoding = _read_xlsx(path)
     else:
         header, frame, lines, encoding = _read_csv(path, data)
+    _refuse_repeated_columns(path, contract, header)
     rename, missing = check_header(contract, header)
     required_missing = [c for c in missing if contract.column(c).required]
     if required_missing:
@@ -176,17 +178,38 @@ def read_table_file(path: Path, contract: Contract) -> TableFile:
             + ", ".join(f"{c} [{contract.column(c).zh}]" for c in required_missing),
         )
     extra_cols = [h for h in header if h not in rename]
-    extra = None
-    if extra_cols:
-        extra = pd.Series(
-            [
-                json.dumps(dict(zip(extra_cols, row, strict=True)), ensure_ascii=False)
-                for row in frame[extra_cols].astype(str).itertuples(index=False, name=None)
-            ],
-            dtype=object,
-        )
+    extra = frame[extra_cols].astype(str).reset_index(drop=True) if extra_cols else None
+    personal_extra = frozenset(c for c in extra_cols if contract.is_personal_header(c) or holds_id_numbers(extra[c]))
     frame = frame[list(rename)].rename(columns=rename)
     for column in missing:
         frame[column] = ""
     frame = frame[contract.column_names].astype(object).apply(lambda s: s.str.strip()).reset_index(drop=True)
-    return TableFile(path=path, sha256=sha256, encoding=encoding, frame=frame, lines=lines, extra=extra)
+    return TableFile(
+        path=path,
+        sha256=sha256,
+        encoding=encoding,
+        frame=frame,
+        lines=lines,
+        extra=extra,
+        personal_extra=personal_extra,
+    )
+
+
+def _refuse_repeated_columns(path: Path, contract: Contract, header: list[str]) -> None:
+    """A column twice (as itself, or once in English and once in Chinese) is ambiguous: which of
+    the two is the register's value? The file is refused rather than guessed at."""
+    aliases = contract.header_aliases
+    seen: dict[str, list[str]] = {}
+    for cell in header:
+        if cell.strip():
+            seen.setdefault(aliases.get(cell.strip(), cell.strip()), []).append(cell)
+    repeated = {column: cells for column, cells in seen.items() if len(cells) > 1}
+    if repeated:
+        raise UnreadableFile(
+            path,
+            "column(s) repeated in the header: "
+            + "; ".join(
+                f"{column} {len(cells)} times (as {', '.join(map(repr, cells))})" for column, cells in repeated.items()
+            )
+            + "; each column may appear once",
+        )

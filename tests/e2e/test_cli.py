@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from dagster_project.settings import PROJECT_ROOT
@@ -18,11 +19,16 @@ def test_run_then_explain_from_the_published_snapshot(tmp_path, dbt_manifest):
     publish = tmp_path / "published"
     run = subprocess.run(
         [KAOHE, "run", "--sources", str(PROJECT_ROOT / "sources" / "sample"), "--warehouse",
-         str(tmp_path / "kaohe.duckdb"), "--publish", str(publish), "--as-of", "2024-01-31"],
-        capture_output=True, text=True, env={"COLUMNS": "160", "PATH": "/usr/bin:/bin", "KAOHE_PII_KEY": "cli-test"},
+         str(tmp_path / "kaohe.duckdb"), "--publish", str(publish), "--as-of", "2024-01-31", "--demo-key"],
+        capture_output=True, text=True, env={"COLUMNS": "160", "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     assert "published:" in run.stdout and "performance.tasks" in run.stdout
+    con = duckdb.connect(str(publish / "kaohe.duckdb"), read_only=True)
+    try:
+        assert con.execute("select distinct pii_key from marts.publication").fetchall() == [("demo",)]
+    finally:
+        con.close()
     explain = subprocess.run(
         [KAOHE, "explain", "11320100100000040W", "--year", "2023", "--publish", str(publish)],
         capture_output=True, text=True, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
@@ -36,3 +42,23 @@ def test_run_then_explain_from_the_published_snapshot(tmp_path, dbt_manifest):
     assert missing.returncode == 2 and "no published score of NOPE" in missing.stderr
     reopen = subprocess.run([KAOHE, "run", "--reopen", "2023"], capture_output=True, text=True)
     assert reopen.returncode == 2 and "--reason" in reopen.stderr
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        (None, "KAOHE_PII_KEY is not set"),
+        ("short-key", "has 9 bytes, fewer than 32"),
+        ("kaohe-demo-key-not-for-production", "is the public demo key"),
+    ],
+)
+def test_run_refuses_to_start_without_a_real_key(tmp_path, key, message):
+    env = {"PATH": "/usr/bin:/bin", **({"KAOHE_PII_KEY": key} if key else {})}
+    run = subprocess.run(
+        [KAOHE, "run", "--sources", str(PROJECT_ROOT / "sources" / "sample"),
+         "--warehouse", str(tmp_path / "k.duckdb")],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert message in run.stderr and "secrets.token_hex(32)" in run.stderr and "--demo-key" in run.stderr
+    assert not (tmp_path / "k.duckdb").exists()  # nothing was read or written

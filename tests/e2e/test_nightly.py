@@ -13,7 +13,7 @@ from dagster_project.contracts import load_contracts
 from dagster_project.ingest.load import raw_table
 from dagster_project.runner import run_nightly
 from dagster_project.synthetic.writer import MANIFEST_FILE, write_delivery
-from tests.conftest import settings_for
+from tests.conftest import PLANTED_ID_COLUMN, settings_for
 
 pytestmark = pytest.mark.e2e
 
@@ -44,23 +44,42 @@ def test_clean_delivery_builds_raw_staging_and_snapshots_for_all_tables(clean_ru
         assert staged == delivered, contract.name
 
 
-def test_personal_data_never_enter_the_warehouse(clean_run, small_tables):
-    settings, _ = clean_run
-    persons = small_tables["staffing.persons"]
-    con = duckdb.connect(settings.warehouse, read_only=True)
+def _personal_data_cells(database: str, id_numbers: list[str], names: list[str]) -> list[tuple[str, str, int]]:
+    """(table, column, cells) of every VARCHAR column holding an ID number (anywhere in the text,
+    JSON included) or a name (as a whole cell), searched by SQL: DuckDB compresses its pages."""
+    con = duckdb.connect(database, read_only=True)
     try:
+        con.execute("create temp table id_numbers as select unnest(?) as needle", [id_numbers])
+        con.execute("create temp table names as select unnest(?) as needle", [names])
         columns = con.execute(
-            "select table_schema, table_name, column_name from information_schema.columns where data_type = 'VARCHAR'"
+            "select schema_name, table_name, column_name from duckdb_columns() "
+            "where data_type = 'VARCHAR' and not internal and database_name = current_database()"
         ).fetchall()
-        needles = [persons["id_number"].iloc[0], persons["name"].iloc[0], persons["person_id"].iloc[0]]
+        hits = []
         for schema, table, column in columns:
-            for needle in needles:
-                hit = con.execute(
-                    f'select count(*) from "{schema}"."{table}" where "{column}" = ?', [needle]
-                ).fetchall()[0][0]
-                assert hit == 0, (schema, table, column, needle)
+            cell = f'"{schema}"."{table}"."{column}"'
+            n = con.execute(
+                f'select count(*) from "{schema}"."{table}" where {cell} in (select needle from names) '
+                f"or exists (select 1 from unnest(regexp_extract_all({cell}, '\\d{{17}}[\\dX]')) as t(candidate) "
+                "where candidate in (select needle from id_numbers))"
+            ).fetchall()[0][0]
+            if n:
+                hits.append((f"{schema}.{table}", column, n))
+        return hits
     finally:
         con.close()
+
+
+def test_personal_data_never_enter_the_warehouse_or_the_publication(clean_run, small_tables):
+    """Every ID number and name of the delivery — also the copy of the ID numbers in a column
+    outside the contract (conftest.PLANTED_ID_COLUMN) — is absent from every text cell."""
+    settings, _ = clean_run
+    persons = small_tables["staffing.persons"]
+    id_numbers, names = persons["id_number"].unique().tolist(), persons["name"].unique().tolist()
+    extra = _query(settings, "select _extra from raw.staffing__persons limit 1")["_extra"][0]
+    assert PLANTED_ID_COLUMN in extra  # the column was delivered and kept, hashed
+    for database in (settings.warehouse, str(Path(settings.publish_dir) / "kaohe.duckdb")):
+        assert _personal_data_cells(database, id_numbers, names) == [], database
 
 
 def test_dirty_delivery_quarantines_exactly_the_manifest_and_is_idempotent(tmp_path, dirty_delivery, dbt_manifest):
