@@ -31,7 +31,13 @@ lint: $(INSTALLED)
 	$(BIN)/ruff format --check dagster_project tests
 	mkdir -p dbt/target && cd dbt && KAOHE_WAREHOUSE=$(CURDIR)/dbt/target/lint.duckdb ../$(BIN)/sqlfluff lint models tests
 
+# The Dagster instance of `make dev`: run history kept between sessions, one run at a time.
+DAGSTER_HOME ?= $(CURDIR)/warehouse/dagster
+export DAGSTER_HOME
+
 dev: $(INSTALLED)
+	mkdir -p $(DAGSTER_HOME)
+	test -f $(DAGSTER_HOME)/dagster.yaml || cp dagster_project/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev
 
 bench: $(INSTALLED)

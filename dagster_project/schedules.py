@@ -17,18 +17,44 @@ nightly_job = dg.define_asset_job(
     executor_def=dg.in_process_executor,
 )
 
-nightly_schedule = dg.ScheduleDefinition(
+PENDING = [
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+]
+
+
+def nightly_run_pending(instance: dg.DagsterInstance) -> str | None:
+    """The id of a nightly run queued or in progress, if any. The instance's run queue
+    (dagster.yaml: one run at a time) and the writer lock serialise runs as well; not asking
+    for a second run while one is pending keeps the queue from filling with duplicates."""
+    records = instance.get_run_records(dg.RunsFilter(job_name=nightly_job.name, statuses=PENDING), limit=1)
+    return records[0].dagster_run.run_id if records else None
+
+
+@dg.schedule(
     name="nightly_0200",
     job=nightly_job,
     cron_schedule="0 2 * * *",
     execution_timezone="Asia/Shanghai",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
+def nightly_schedule(context: dg.ScheduleEvaluationContext):
+    """The whole job every night at 02:00 Asia/Shanghai, unless a run is still going."""
+    pending = nightly_run_pending(context.instance)
+    if pending:
+        return dg.SkipReason(f"nightly run {pending} is still queued or running; it applies what is in the inbox")
+    return dg.RunRequest()
 
 
 @dg.sensor(job=nightly_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def new_delivery_sensor(context: SensorEvaluationContext):
-    """A run per new delivery folder (name order) holding `_READY` in the sources inbox."""
+    """A run per new delivery folder (name order) holding `_READY` in the sources inbox; while a
+    run is queued or going, the cursor stays, so the delivery starts the next run."""
+    pending = nightly_run_pending(context.instance)
+    if pending:
+        return dg.SkipReason(f"nightly run {pending} is still queued or running; new deliveries wait for it")
     inbox = Path(settings.sources_dir())
     if is_delivery(inbox):
         return dg.SkipReason(f"{inbox} is a single delivery, not an inbox; run `kaohe run` for it")

@@ -54,11 +54,44 @@ def test_sensor_starts_one_run_per_new_ready_delivery(tmp_path, monkeypatch, dbt
         (tmp_path / name / "staffing").mkdir(parents=True)
         if ready:
             (tmp_path / name / "_READY").touch()
-    context = dg.build_sensor_context(cursor=None)
-    result = new_delivery_sensor(context)
-    assert isinstance(result, dg.RunRequest) and result.run_key == "20240229"
-    assert context.cursor == "20240229"
-    assert isinstance(new_delivery_sensor(dg.build_sensor_context(cursor="20240229")), dg.SkipReason)
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(cursor=None, instance=instance)
+        result = new_delivery_sensor(context)
+        assert isinstance(result, dg.RunRequest) and result.run_key == "20240229"
+        assert context.cursor == "20240229"
+        again = dg.build_sensor_context(cursor="20240229", instance=instance)
+        assert isinstance(new_delivery_sensor(again), dg.SkipReason)
+
+
+@pytest.mark.parametrize("status", [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTED])
+def test_sensor_and_schedule_wait_while_a_nightly_run_is_pending(tmp_path, monkeypatch, dbt_manifest, status):
+    from dagster._core.test_utils import create_run_for_test
+
+    from dagster_project.schedules import new_delivery_sensor, nightly_schedule
+
+    monkeypatch.setenv("KAOHE_SOURCES_DIR", str(tmp_path))
+    (tmp_path / "20240131" / "staffing").mkdir(parents=True)
+    (tmp_path / "20240131" / "_READY").touch()
+    with dg.instance_for_test() as instance:
+        assert isinstance(nightly_schedule(dg.build_schedule_context(instance=instance)), dg.RunRequest)
+        run = create_run_for_test(instance, job_name="nightly", status=status)
+        context = dg.build_sensor_context(cursor=None, instance=instance)
+        skipped = new_delivery_sensor(context)
+        assert isinstance(skipped, dg.SkipReason) and run.run_id in skipped.skip_message
+        assert context.cursor is None  # the delivery starts the next run
+        skipped = nightly_schedule(dg.build_schedule_context(instance=instance))
+        assert isinstance(skipped, dg.SkipReason) and run.run_id in skipped.skip_message
+        instance.report_run_failed(run)
+        assert isinstance(new_delivery_sensor(dg.build_sensor_context(cursor=None, instance=instance)), dg.RunRequest)
+
+
+def test_the_instance_configuration_runs_one_run_at_a_time():
+    import yaml
+
+    from dagster_project.settings import PROJECT_ROOT
+
+    config = yaml.safe_load((PROJECT_ROOT / "dagster_project" / "dagster.yaml").read_text(encoding="utf-8"))
+    assert config["concurrency"]["runs"]["max_concurrent_runs"] == 1
 
 
 def test_definitions_load_under_dagster_dev_without_dbt_on_path(dbt_manifest):
