@@ -6,13 +6,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagster_project.dbt_manifest import prepare_manifest
-from dagster_project.lock import writer_lock
+from dagster_project.lock import process_description, writer_lock
 from dagster_project.quality.report import CheckOutcome, blocking_failures, outcome_of
 from dagster_project.resources import KaoheSettings
 
@@ -76,6 +77,47 @@ def _progress_logger(callback: EventCallback):
     return progress
 
 
+_DUCKDB_LOCK_HOLDER = re.compile(r"Conflicting lock is held in .*?\(PID (\d+)\)")
+
+
+def root_cause(error):
+    """The innermost cause of a Dagster error (a step's `DagsterExecutionStepExecutionError`
+    wraps the exception that was raised in the asset)."""
+    while error.cause is not None:
+        error = error.cause
+    return error
+
+
+def describe_error(error) -> str:
+    """One line: the real exception, its message and, for a DuckDB lock conflict, who holds it."""
+    cause = root_cause(error)
+    message = (cause.message or "").strip()
+    if not message.startswith(cause.cls_name or "\0"):
+        message = f"{cause.cls_name}: {message}" if cause.cls_name else message
+    holder = _DUCKDB_LOCK_HOLDER.search(message)
+    if holder:
+        message += f" — the holder is {process_description(int(holder.group(1)))}"
+    return message
+
+
+def _file_logger(path: Path):
+    """Dagster's own log lines (each step's messages, warnings and errors) into the run log,
+    beside dbt's output."""
+    import dagster as dg
+
+    @dg.logger(description="Writes the run's log lines to the kaohe run log file.")
+    def run_file(_init_context):
+        logger = logging.getLogger(f"kaohe.run.{path.name}")
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        logger.handlers = [handler]
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+        return logger
+
+    return run_file
+
+
 def run_log_path(kaohe: KaoheSettings) -> Path:
     folder = Path(kaohe.warehouse).resolve().parent / "logs"
     folder.mkdir(parents=True, exist_ok=True)
@@ -97,11 +139,11 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None) -> 
 
     from dagster_project.definitions import build_definitions
 
-    loggers = {"progress": _progress_logger(on_event or (lambda _e: None))}
+    log_path = run_log_path(kaohe)
+    loggers = {"progress": _progress_logger(on_event or (lambda _e: None)), "file": _file_logger(log_path)}
     defs = build_definitions(kaohe, loggers=loggers)
     job = defs.resolve_job_def("nightly")
     started = time.perf_counter()
-    log_path = run_log_path(kaohe)
     # dagster-dbt echoes every dbt log line on stdout; keep them in the run log instead.
     with (
         writer_lock(Path(kaohe.warehouse)),
@@ -112,20 +154,26 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None) -> 
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config={"loggers": {"progress": {}}},
+            run_config={"loggers": {"progress": {}, "file": {}}},
             tags={"kaohe/as_of": kaohe.evaluation_date().isoformat()},
         )
     report = RunReport(
         success=result.success, seconds=time.perf_counter() - started, run_id=result.run_id, log=log_path
     )
+    tracebacks = []
     for event in result.all_events:
-        if event.is_step_failure:
-            error = event.step_failure_data.error
-            user = event.step_failure_data.user_failure_data
-            message = (user.description if user and user.description else None) or (
-                error.message.strip() if error else "step failed"
-            )
-            report.failures.append(f"{event.step_key}: {message}")
+        if event.is_step_failure or event.is_run_failure:
+            data = event.step_failure_data if event.is_step_failure else event.job_failure_data
+            error = data.error
+            user = getattr(data, "user_failure_data", None)
+            if user and user.description:  # a dg.Failure raised on purpose: its description says it all
+                message = user.description
+            else:
+                message = describe_error(error) if error else "failed"
+                if error:
+                    tracebacks.append(f"{event.step_key or 'run'}: {error.to_string()}")
+            if event.is_step_failure or not report.failures:
+                report.failures.append(f"{event.step_key or 'run'}: {message}")
         elif event.event_type_value == "ASSET_MATERIALIZATION":
             materialization = event.event_specific_data.materialization
             meta = {k: v.value for k, v in materialization.metadata.items()}
@@ -155,4 +203,7 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None) -> 
                     )
                 )
     report.checks = [outcome_of(evaluation) for evaluation in result.get_asset_check_evaluations()]
+    if tracebacks:
+        with log_path.open("a", encoding="utf-8") as log:
+            log.write("\n".join(["", "Unexpected errors of this run, with their tracebacks:", *tracebacks, ""]))
     return report

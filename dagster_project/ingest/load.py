@@ -164,9 +164,31 @@ def load_system(
     delivery: str | None = None,
     now: datetime | None = None,
 ) -> SystemLoad:
-    """Load every table file of `<delivery_dir>/<system>/` in one transaction."""
+    """Load every table file of `<delivery_dir>/<system>/` in one transaction.
+
+    Every failure — an unreadable file, and any unexpected error too — is recorded in
+    `raw.load_failures` before it is raised; nothing of the system is written then.
+    """
     delivery = delivery or delivery_dir.name
     now = now or datetime.now()
+    ensure_schema(con)
+    try:
+        return _load_system(con, delivery_dir, system, pii_key, delivery, now)
+    except UnreadableFile as exc:
+        _record_failure(con, now, delivery, system, str(exc.path), exc.problem)
+        raise SystemLoadError(f"{system}: {exc}; nothing of {system} was loaded, earlier data stay current") from None
+    except Exception as exc:
+        _record_failure(con, now, delivery, system, str(delivery_dir / system), f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _record_failure(con, now: datetime, delivery: str, system: str, file: str, problem: str) -> None:
+    con.execute(f"insert into {RAW}.load_failures values (?, ?, ?, ?, ?)", [now, delivery, system, file, problem])
+
+
+def _load_system(
+    con: duckdb.DuckDBPyConnection, delivery_dir: Path, system: str, pii_key: bytes, delivery: str, now: datetime
+) -> SystemLoad:
     folder = delivery_dir / system
     contracts = [c for c in load_contracts().values() if c.system == system]
     files, missing = {}, []
@@ -177,17 +199,7 @@ def load_system(
         else:
             files[contract.name] = path
     # Read (and so check the structure of) every file before writing anything.
-    try:
-        read = {name: read_table_file(path, load_contracts()[name]) for name, path in files.items()}
-    except UnreadableFile as exc:
-        ensure_schema(con)
-        con.execute(
-            f"insert into {RAW}.load_failures values (?, ?, ?, ?, ?)",
-            [now, delivery, system, str(exc.path), exc.problem],
-        )
-        raise SystemLoadError(f"{system}: {exc}; nothing of {system} was loaded, earlier data stay current") from None
-
-    ensure_schema(con)
+    read = {name: read_table_file(path, load_contracts()[name]) for name, path in files.items()}
     con.execute("begin transaction")
     try:
         accepted_keys: dict[str, set[str]] = {}
