@@ -51,6 +51,60 @@ def find_table_file(folder: Path, contract: Contract) -> Path | None:
     return None
 
 
+# A GB18030 decode of text that is not GB18030 (Big5, Shift-JIS) rarely fails: it yields
+# garbled characters instead. Real exports are Chinese text in ASCII, GB2312's punctuation rows
+# (A1–A3) and its hanzi (B0–F7); a share of other characters above this is a wrong encoding.
+IMPLAUSIBLE_SHARE = 0.10
+IMPLAUSIBLE_MIN = 5  # characters: a handful of rare name characters is not a wrong encoding
+OTHER_ENCODINGS = ("big5", "shift_jis", "euc_kr")
+
+
+def _plausible_gb(ch: str) -> bool:
+    try:
+        lead = ch.encode("gb2312")[0]
+    except UnicodeEncodeError:
+        return False
+    return 0xA1 <= lead <= 0xA3 or 0xB0 <= lead <= 0xF7
+
+
+def _east_asian(ch: str) -> bool:
+    code = ord(ch)
+    return (
+        0x4E00 <= code <= 0x9FFF  # CJK ideographs
+        or 0x3000 <= code <= 0x30FF  # CJK punctuation, hiragana, katakana
+        or 0xAC00 <= code <= 0xD7A3  # hangul
+        or 0xFF01 <= code <= 0xFF5E  # full-width forms
+    )
+
+
+def _suspected_encoding(data: bytes) -> str | None:
+    """The other East Asian encoding that reads `data` as the most plausible text, if any."""
+    best, best_share = None, 0.9
+    for encoding in OTHER_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        wide = len(text) - len(text.encode("ascii", "ignore"))
+        share = sum(text.count(ch) for ch in set(text) if ord(ch) > 127 and _east_asian(ch)) / wide if wide else 0.0
+        if share > best_share:
+            best, best_share = encoding, share
+    return best
+
+
+def _check_plausible_gb18030(path: Path, data: bytes, text: str) -> None:
+    wide = len(text) - len(text.encode("ascii", "ignore"))
+    implausible = sum(text.count(ch) for ch in set(text) if ord(ch) > 127 and not _plausible_gb(ch))
+    if implausible >= IMPLAUSIBLE_MIN and implausible > IMPLAUSIBLE_SHARE * wide:
+        suspect = _suspected_encoding(data)
+        guess = f"it looks like {suspect.replace('_', '-').upper()}" if suspect else "the encoding is unknown"
+        raise UnreadableFile(
+            path,
+            f"read as GB18030 the text looks garbled ({implausible:,} of {wide:,} non-ASCII characters are "
+            f"not common Chinese characters or punctuation); {guess}. Re-export the table as CSV in UTF-8 or GBK",
+        )
+
+
 def _decode(path: Path, data: bytes) -> tuple[str, str]:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
@@ -59,12 +113,17 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     try:
-        return data.decode("gb18030"), "gb18030"
+        text = data.decode("gb18030")
     except UnicodeDecodeError as exc:
+        suspect = _suspected_encoding(data)
         raise UnreadableFile(
             path,
-            f"not valid UTF-8 or GB18030/GBK text (byte {exc.start}); re-export the table as CSV in UTF-8 or GBK",
+            f"not valid UTF-8 or GB18030/GBK text (byte {exc.start})"
+            + (f"; it looks like {suspect.replace('_', '-').upper()}" if suspect else "")
+            + "; re-export the table as CSV in UTF-8 or GBK",
         ) from None
+    _check_plausible_gb18030(path, data, text)
+    return text, "gb18030"
 
 
 def _read_csv(path: Path, data: bytes) -> tuple[list[str], pd.DataFrame, np.ndarray, str]:

@@ -93,3 +93,43 @@ def test_extra_columns_that_may_hold_personal_data_are_marked(tmp_path):
     table = read_table_file(_write(tmp_path, "persons.csv", f"{header}\n{row}\n".encode()), PERSONS)
     # by label (身份证号码 ⊃ 身份证号), by name (Name (old) ⊃ name), by content (a valid ID number)
     assert table.personal_extra == frozenset({"身份证号码", "Name (old)", "证件"})
+
+
+TRADITIONAL_UNITS = [
+    ("11320000MB0000001X", "江蘇省財政廳", "320000", "province"),
+    ("11320100MB0000002X", "南京市發展和改革委員會", "320100", "city"),
+    ("11320200MB0000003X", "無錫市機構編制委員會辦公室", "320200", "city"),
+    ("11320300MB0000004X", "徐州市人力資源和社會保障局", "320300", "city"),
+]
+
+
+@pytest.mark.parametrize(
+    ("encoding", "names", "suspect"),
+    [
+        ("big5", [u[1] for u in TRADITIONAL_UNITS], "BIG5"),
+        (
+            "shift_jis",
+            ["江蘇省財政庁", "南京市経済産業局", "無錫市人事委員会事務局", "徐州市こども家庭課"],
+            "SHIFT-JIS",
+        ),
+    ],
+    ids=["big5", "shift-jis"],
+)
+def test_a_file_in_another_east_asian_encoding_is_refused_with_a_guess(tmp_path, encoding, names, suspect):
+    rows = "".join(f"{code},{name},{region},{level},agency,,,\n" for (code, _, region, level), name in zip(
+        TRADITIONAL_UNITS, names, strict=True))  # fmt: skip
+    path = _write(tmp_path, "units.csv", (HEADER + rows).encode(encoding))
+    with pytest.raises(UnreadableFile, match=r"garbled|not valid UTF-8") as caught:
+        read_table_file(path, UNITS)
+    assert f"looks like {suspect}" in str(caught.value) and "UTF-8 or GBK" in str(caught.value)
+
+
+def test_rare_name_characters_in_gb18030_are_not_a_wrong_encoding(tmp_path):
+    rows = "".join(f"{code},{name},{region},{level},agency,,,\n" for code, name, region, level in [
+        ("11320000MB0000001X", "江苏省䶮龑研究室", "320000", "province"),  # rare characters outside GB2312
+        ("11320100MB0000002X", "南京市财政局", "320100", "city"),
+        ("11320200MB0000003X", "无锡市机构编制委员会办公室", "320200", "city"),
+        ("11320300MB0000004X", "徐州市人力资源和社会保障局", "320300", "city"),
+    ])  # fmt: skip
+    table = read_table_file(_write(tmp_path, "units.csv", (HEADER + rows).encode("gb18030")), UNITS)
+    assert table.encoding == "gb18030" and table.frame["unit_name"].iloc[0] == "江苏省䶮龑研究室"
