@@ -91,6 +91,15 @@ def run(
     reason: Annotated[
         str | None, typer.Option(help="Why the final ranking is reopened (required with --reopen).")
     ] = None,
+    accept_shrink: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--accept-shrink",
+            metavar="TABLE",
+            help="Accept this table (persons or staffing.persons) delivered empty or with under half the rows "
+            "of its current load; repeatable.",
+        ),
+    ] = None,
     demo_key: Annotated[
         bool,
         typer.Option(
@@ -103,6 +112,7 @@ def run(
     """Run the whole nightly job in this process: ingest, dbt build with its tests, quality gate, publish."""
     from datetime import date
 
+    from dagster_project.contracts import load_contracts
     from dagster_project.lock import WarehouseLocked
     from dagster_project.resources import KaoheSettings
     from dagster_project.runner import run_nightly
@@ -114,6 +124,13 @@ def run(
         except ValueError:
             err_console.print(f"[red]error:[/red] --as-of {as_of!r} is not a date (YYYY-MM-DD)")
             raise typer.Exit(2) from None
+    known = {name for c in load_contracts().values() for name in (c.name, c.table)}
+    unknown = sorted(set(accept_shrink or ()) - known)
+    if unknown:
+        err_console.print(
+            f"[red]error:[/red] --accept-shrink {', '.join(unknown)}: no such table ({', '.join(sorted(known))})"
+        )
+        raise typer.Exit(2)
     if reopen is not None and not (reason or "").strip():
         err_console.print("[red]error:[/red] --reopen needs --reason TEXT: every revision of a final ranking says why")
         raise typer.Exit(2)
@@ -126,6 +143,7 @@ def run(
         reopen_reason=reason,
         only_year=year,
         demo_key=demo_key,
+        accept_shrink=accept_shrink,
     )
     try:
         kaohe.pii_key()

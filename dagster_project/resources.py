@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -10,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 import duckdb
+from pydantic import Field
 
 from dagster_project import settings
+from dagster_project.ingest.load import MIN_ROWS_SHARE
 from dagster_project.lock import writer_lock
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -29,13 +32,17 @@ class KaoheSettings(dg.ConfigurableResource):
     reopen_reason: str = ""
     only_year: int | None = None  # recompute this year only; others are carried over from the publication
     demo_key: bool = False  # hash personal data with the public demo key (the embedded sample only)
+    # tables allowed to arrive empty or under min_rows_share of their current rows
+    accept_shrink: list[str] = Field(default_factory=list)
+    min_rows_share: float = MIN_ROWS_SHARE  # a smaller table is refused as a likely partial export
 
     @classmethod
-    def from_env(cls, **overrides: str | int | None) -> KaoheSettings:
+    def from_env(cls, **overrides: object) -> KaoheSettings:
         values = {
             "sources_dir": str(settings.sources_dir()),
             "warehouse": str(settings.warehouse_path()),
             "publish_dir": str(settings.publish_dir()),
+            "min_rows_share": float(os.environ.get("KAOHE_MIN_ROWS_SHARE") or MIN_ROWS_SHARE),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -161,6 +161,7 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None) -> 
         success=result.success, seconds=time.perf_counter() - started, run_id=result.run_id, log=log_path
     )
     tracebacks = []
+    failed_steps: dict[str, list[str]] = {}  # message → steps that failed with it (one line for all)
     for event in result.all_events:
         if event.is_step_failure or event.is_run_failure:
             data = event.step_failure_data if event.is_step_failure else event.job_failure_data
@@ -172,8 +173,8 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None) -> 
                 message = describe_error(error) if error else "failed"
                 if error:
                     tracebacks.append(f"{event.step_key or 'run'}: {error.to_string()}")
-            if event.is_step_failure or not report.failures:
-                report.failures.append(f"{event.step_key or 'run'}: {message}")
+            if event.is_step_failure or not failed_steps:
+                failed_steps.setdefault(message, []).append(event.step_key or "run")
         elif event.event_type_value == "ASSET_MATERIALIZATION":
             materialization = event.event_specific_data.materialization
             meta = {k: v.value for k, v in materialization.metadata.items()}
@@ -202,6 +203,7 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None) -> 
                         delivery=str(meta.get("delivery", "")),
                     )
                 )
+    report.failures = [f"{', '.join(steps)}: {message}" for message, steps in failed_steps.items()]
     report.checks = [outcome_of(evaluation) for evaluation in result.get_asset_check_evaluations()]
     if tracebacks:
         with log_path.open("a", encoding="utf-8") as log:

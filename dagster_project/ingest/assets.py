@@ -9,12 +9,13 @@ import duckdb
 from dagster import AssetExecutionContext
 
 from dagster_project.contracts import SYSTEMS, load_contracts
-from dagster_project.ingest.deliveries import is_delivery, ready_deliveries
+from dagster_project.ingest.deliveries import is_delivery, no_delivery_message, ready_deliveries
 from dagster_project.ingest.load import (
     RAW,
     SystemLoadError,
     applied_deliveries,
     ensure_schema,
+    has_current_loads,
     load_system,
     raw_table,
 )
@@ -55,11 +56,21 @@ def _system_asset(system: str) -> dg.AssetsDefinition:
         kept: dict[str, str] = {}  # table → delivery that had the system folder but not its file
         with kaohe.write() as con:
             done = set() if single else applied_deliveries(con, system)
-            for delivery in ready_deliveries(sources):
+            deliveries = ready_deliveries(sources)
+            if not deliveries and not has_current_loads(con):
+                raise dg.Failure(description=no_delivery_message(sources), allow_retries=False)
+            for delivery in deliveries:
                 if not (delivery / system).is_dir() or delivery.name in done:
                     continue
                 try:
-                    result = load_system(con, delivery, system, kaohe.pii_key())
+                    result = load_system(
+                        con,
+                        delivery,
+                        system,
+                        kaohe.pii_key(),
+                        accept_shrink=frozenset(kaohe.accept_shrink),
+                        min_rows_share=kaohe.min_rows_share,
+                    )
                 except SystemLoadError as exc:
                     raise dg.Failure(description=str(exc), allow_retries=False) from None
                 for missing in result.missing:

@@ -19,3 +19,15 @@ def ready_deliveries(sources: Path) -> list[Path]:
     if is_delivery(sources):
         return [sources]
     return sorted(p for p in sources.iterdir() if p.is_dir() and (p / READY_FILE).exists() and is_delivery(p))
+
+
+def no_delivery_message(sources: Path) -> str:
+    """Why a run on an empty warehouse has nothing to load, and what to do."""
+    if not sources.is_dir():
+        return f"no delivery found in {sources}: the folder does not exist"
+    waiting = sorted(p.name for p in sources.iterdir() if p.is_dir() and not (p / READY_FILE).exists())
+    skipped = f"; skipped for lack of {READY_FILE}: {', '.join(waiting)}" if waiting else ""
+    return (
+        f"no delivery found in {sources} (a delivery has staffing/, finance/ or performance/ folders, and in "
+        f"an inbox its folder holds {READY_FILE}, written last){skipped}; nothing was loaded or published"
+    )

@@ -61,6 +61,14 @@ class SystemLoadError(Exception):
     """A system's delivery could not be loaded; nothing of it was written."""
 
 
+class ShrunkTable(UnreadableFile):
+    """A table delivered with no rows, or with far fewer than its current load: most likely a
+    partial export, so the system's delivery is refused unless the shrink is accepted."""
+
+
+MIN_ROWS_SHARE = 0.5  # a table under this share of its current load's rows is refused
+
+
 def raw_column(contract: Contract, column: str) -> str:
     """Personal columns are stored only as keyed hashes, under `<column>_hash`."""
     return f"{column}_hash" if contract.column(column).pii else column
@@ -138,6 +146,11 @@ def applied_deliveries(con: duckdb.DuckDBPyConnection, system: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+def has_current_loads(con: duckdb.DuckDBPyConnection) -> bool:
+    ensure_schema(con)
+    return bool(con.execute(f"select count(*) from {RAW}.current_loads").fetchall()[0][0])
+
+
 def _current_keys(con: duckdb.DuckDBPyConnection, contract: Contract) -> set[str]:
     key = " || '+' || ".join(raw_column(contract, c) for c in contract.key)
     rows = con.execute(
@@ -163,17 +176,21 @@ def load_system(
     pii_key: bytes,
     delivery: str | None = None,
     now: datetime | None = None,
+    accept_shrink: frozenset[str] = frozenset(),
+    min_rows_share: float = MIN_ROWS_SHARE,
 ) -> SystemLoad:
     """Load every table file of `<delivery_dir>/<system>/` in one transaction.
 
-    Every failure — an unreadable file, and any unexpected error too — is recorded in
+    Every failure — an unreadable file, an empty or shrunken table (unless its name, `persons`
+    or `staffing.persons`, is in `accept_shrink`), and any unexpected error too — is recorded in
     `raw.load_failures` before it is raised; nothing of the system is written then.
     """
     delivery = delivery or delivery_dir.name
     now = now or datetime.now()
     ensure_schema(con)
     try:
-        return _load_system(con, delivery_dir, system, pii_key, delivery, now)
+        read = _read_system(con, delivery_dir, system, accept_shrink, min_rows_share)
+        return _load_system(con, delivery_dir, system, read, pii_key, delivery, now)
     except UnreadableFile as exc:
         _record_failure(con, now, delivery, system, str(exc.path), exc.problem)
         raise SystemLoadError(f"{system}: {exc}; nothing of {system} was loaded, earlier data stay current") from None
@@ -186,20 +203,59 @@ def _record_failure(con, now: datetime, delivery: str, system: str, file: str, p
     con.execute(f"insert into {RAW}.load_failures values (?, ?, ?, ?, ?)", [now, delivery, system, file, problem])
 
 
+def _read_system(
+    con: duckdb.DuckDBPyConnection,
+    delivery_dir: Path,
+    system: str,
+    accept_shrink: frozenset[str],
+    min_rows_share: float,
+) -> dict[str, TableFile | None]:
+    """Every table file of the system, read and checked as a whole before anything is written
+    (None: no file for the table in this delivery)."""
+    read: dict[str, TableFile | None] = {}
+    for contract in load_contracts().values():
+        if contract.system != system:
+            continue
+        path = find_table_file(delivery_dir / system, contract)
+        read[contract.name] = None if path is None else read_table_file(path, contract)
+    for contract_name, table_file in read.items():
+        if table_file is not None and not {contract_name, contract_name.split(".")[1]} & accept_shrink:
+            _refuse_shrink(con, contract_name, table_file, min_rows_share)
+    return read
+
+
+def _refuse_shrink(con: duckdb.DuckDBPyConnection, name: str, table_file: TableFile, min_rows_share: float) -> None:
+    current = con.execute(
+        f"select l.rows_read, l.delivery, l.file_sha256 from {RAW}.current_loads c join {RAW}.loads l using (load_id) "
+        "where c.table_name = ?",
+        [name],
+    ).fetchall()
+    rows = len(table_file.frame)
+    if current and current[0][2] == table_file.sha256:
+        return  # the file in force, delivered again: nothing shrank
+    before = f"; the current load (delivery {current[0][1]}) has {current[0][0]:,} rows" if current else ""
+    accept = f"if {name} really is that small now, rerun with --accept-shrink {name}"
+    if rows == 0:
+        raise ShrunkTable(table_file.path, f"no rows, only a header{before}; an empty export is refused: {accept}")
+    if current and rows < min_rows_share * current[0][0]:
+        raise ShrunkTable(
+            table_file.path,
+            f"{rows:,} rows where the current load (delivery {current[0][1]}) has {current[0][0]:,}: fewer than "
+            f"{min_rows_share:.0%} of them, which looks like a partial export; {accept}",
+        )
+
+
 def _load_system(
-    con: duckdb.DuckDBPyConnection, delivery_dir: Path, system: str, pii_key: bytes, delivery: str, now: datetime
+    con: duckdb.DuckDBPyConnection,
+    delivery_dir: Path,
+    system: str,
+    read: dict[str, TableFile | None],
+    pii_key: bytes,
+    delivery: str,
+    now: datetime,
 ) -> SystemLoad:
-    folder = delivery_dir / system
     contracts = [c for c in load_contracts().values() if c.system == system]
-    files, missing = {}, []
-    for contract in contracts:
-        path = find_table_file(folder, contract)
-        if path is None:
-            missing.append(contract.name)
-        else:
-            files[contract.name] = path
-    # Read (and so check the structure of) every file before writing anything.
-    read = {name: read_table_file(path, load_contracts()[name]) for name, path in files.items()}
+    missing = [name for name, table_file in read.items() if table_file is None]
     con.execute("begin transaction")
     try:
         accepted_keys: dict[str, set[str]] = {}
