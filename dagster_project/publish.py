@@ -110,6 +110,15 @@ class PublishResult:
     notes: list[str] = field(default_factory=list)
 
 
+def remove_half_built(publish_dir: Path) -> list[Path]:
+    """Remove the half-built snapshots (`runs/.<run_id>.building`) of runs that were killed; the
+    caller holds the writer lock, so no other run is building one."""
+    stale = sorted((publish_dir / "runs").glob(".*.building"))
+    for folder in stale:
+        shutil.rmtree(folder)
+    return stale
+
+
 def current_snapshot(publish_dir: Path) -> Path | None:
     path = publish_dir / "current" / "kaohe.duckdb"
     return path.resolve() if path.exists() else None
@@ -193,8 +202,7 @@ def publish(
     runs.mkdir(parents=True, exist_ok=True)
     run_dir = runs / run_id
     building = runs / f".{run_id}.building"
-    if building.exists():
-        shutil.rmtree(building)
+    remove_half_built(publish_dir)
     (building / "parquet").mkdir(parents=True)
     if run_dir.exists():  # a failed gate's report of this run id: the snapshot joins it
         for item in run_dir.iterdir():

@@ -14,12 +14,15 @@ from dagster_dbt import DbtCliResource
 from dagster_project.dbt import dbt_vars
 from dagster_project.dbt_manifest import MANIFEST
 from dagster_project.ingest.assets import QUARANTINE_SHARE_LIMIT
-from dagster_project.publish import publish
+from dagster_project.publish import publish, remove_half_built
 from dagster_project.quality.report import CheckOutcome, blocking_failures, outcome_of, write_report
 from dagster_project.quality.suites import load_suites, run_suites
 from dagster_project.resources import KaoheSettings
 
 GROUP = "publish"
+VERDICT_BLOCKED = "blocked: nothing published"
+VERDICT_PASSED_NOT_PUBLISHED = "passed the gate; not published (the publishing step did not complete)"
+VERDICT_PUBLISHED = "passed: published"
 GATE_KEY = dg.AssetKey(["publish", "quality_gate"])
 SNAPSHOT_KEY = dg.AssetKey(["publish", "snapshot"])
 
@@ -50,6 +53,10 @@ def write_lineage_site(dbt: DbtCliResource, kaohe: KaoheSettings, target: Path) 
     return target
 
 
+def report_path(kaohe: KaoheSettings, run_id: str) -> Path:
+    return Path(kaohe.publish_dir) / "runs" / run_id / "docs" / "quality.html"
+
+
 def describe(failures: list[CheckOutcome]) -> str:
     return "; ".join(
         f"{f.asset} · {f.name}" + (f" ({f.failing_rows:,} rows)" if f.failing_rows is not None else "")
@@ -74,6 +81,8 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
         ],
     )
     def quality_gate(context: AssetExecutionContext, kaohe: KaoheSettings):
+        for stale in remove_half_built(Path(kaohe.publish_dir)):
+            context.log.warning(f"removed {stale}: a snapshot half built by a run that was stopped")
         suites = run_suites(
             Path(kaohe.warehouse), kaohe.pii_key(), extra_parameters={"max_quarantine_share": QUARANTINE_SHARE_LIMIT}
         )
@@ -91,14 +100,9 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
         ]
         outcomes = [*run_check_outcomes(context), *gx_outcomes]
         failures = blocking_failures(outcomes)
-        verdict = "blocked: nothing published" if failures else "passed: published"
-        report = write_report(
-            Path(kaohe.publish_dir) / "runs" / context.run_id / "docs" / "quality.html",
-            context.run_id,
-            outcomes,
-            verdict,
-            kaohe.evaluation_date().isoformat(),
-        )
+        # "published" only once the snapshot is switched: the publishing step rewrites this page.
+        verdict = VERDICT_BLOCKED if failures else VERDICT_PASSED_NOT_PUBLISHED
+        report = write_report(report_path(kaohe, context.run_id), context.run_id, outcomes, verdict, kaohe.as_of_text())
         yield dg.MaterializeResult(
             metadata={
                 "checks": len(outcomes),
@@ -151,6 +155,13 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
                 only_year=kaohe.only_year,
                 demo_key=kaohe.demo_key,
             )
+        write_report(
+            report_path(kaohe, context.run_id),
+            context.run_id,
+            run_check_outcomes(context),
+            VERDICT_PUBLISHED,
+            kaohe.as_of_text(),
+        )
         for year, units in result.kept_years.items():
             context.log.warning(
                 f"final ranking of {year} kept: the latest data would change {units} unit(s); "

@@ -56,6 +56,9 @@ class KaoheSettings(dg.ConfigurableResource):
             return date.fromisoformat(self.as_of)
         return datetime.now(SHANGHAI).date()
 
+    def as_of_text(self) -> str:
+        return self.evaluation_date().isoformat()
+
     def pii_key(self) -> bytes:
         """The personal-data hash key (settings.pii_key): the demo key only when asked for."""
         return settings.pii_key(demo=self.demo_key)

@@ -63,7 +63,7 @@ def test_clean_run_publishes_duckdb_and_parquet_with_the_same_rows(published):
     _, settings, report = published
     snapshot = _snapshot(settings)
     assert report.published == snapshot.resolve().parent
-    assert (snapshot.resolve().parent / "docs" / "quality.html").exists()
+    assert "passed: published" in (snapshot.resolve().parent / "docs" / "quality.html").read_text(encoding="utf-8")
     lineage = (snapshot.resolve().parent / "docs" / "lineage.html").read_text(encoding="utf-8")
     # dbt docs with the manifest inline (its JSON escapes non-ASCII): models and column descriptions
     assert "unit_scores" in lineage and json.dumps("总分")[1:-1] in lineage
@@ -87,6 +87,30 @@ def test_clean_run_publishes_duckdb_and_parquet_with_the_same_rows(published):
         assert revisions == [(2023, 1, "first year-end publication")]
     finally:
         con.close()
+
+
+def test_a_run_stopped_before_its_switch_leaves_no_false_report_and_no_half_built_snapshot(
+    published, tmp_path, monkeypatch
+):
+    from dagster_project import publish_assets
+
+    settings = _copy(published, tmp_path, SAMPLE)
+    runs = Path(settings.publish_dir) / "runs"
+    stale = runs / ".killed-run.building"
+    (stale / "parquet").mkdir(parents=True)  # what a run killed mid-publication leaves
+    current = (Path(settings.publish_dir) / "current").resolve()
+
+    def stopped(*_args, **_kwargs):
+        raise RuntimeError("stopped before the switch")
+
+    monkeypatch.setattr(publish_assets, "publish", stopped)
+    report = run_nightly(settings)
+
+    assert report.exit_code == 1 and report.published is None
+    assert (Path(settings.publish_dir) / "current").resolve() == current
+    assert not stale.exists()
+    page = (runs / report.run_id / "docs" / "quality.html").read_text(encoding="utf-8")
+    assert "not published" in page and "passed: published" not in page
 
 
 def test_suites_catch_a_duplicated_unit_a_rank_gap_and_a_planted_id_number(published, tmp_path):
