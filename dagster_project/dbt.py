@@ -3,6 +3,8 @@ as an asset check, asset groups taken from the project's folders."""
 
 import json
 from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -16,6 +18,7 @@ from dagster_dbt import (
 )
 
 from dagster_project.dbt_manifest import dbt_executable, prepare_manifest
+from dagster_project.ingest.load import latest_delivered_at
 from dagster_project.resources import KaoheSettings
 from dagster_project.settings import DBT_PROJECT_DIR
 
@@ -42,15 +45,52 @@ class KaoheTranslator(DagsterDbtTranslator):
 TRANSLATOR = KaoheTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def dbt_vars(kaohe: KaoheSettings) -> str:
-    return json.dumps({"as_of": kaohe.evaluation_date().isoformat()})
+def dbt_vars(kaohe: KaoheSettings, snapshot_at: str = "") -> str:
+    return json.dumps({"as_of": kaohe.as_of_text(), "snapshot_at": snapshot_at})
+
+
+@cache
+def snapshotted_systems() -> frozenset[str]:
+    """The source systems whose tables the dbt snapshots read (through staging), from the manifest."""
+    nodes = json.loads(Path(kaohe_dbt.manifest_path).read_text(encoding="utf-8"))
+    everything = {**nodes["nodes"], **nodes["sources"]}
+    systems, todo = set(), [n for n, node in nodes["nodes"].items() if node["resource_type"] == "snapshot"]
+    while todo:
+        node = everything[todo.pop()]
+        if node["resource_type"] == "source":
+            systems.add(node["source_name"])
+        else:
+            todo.extend(node["depends_on"]["nodes"])
+    return frozenset(systems - {"ingest"})
+
+
+def snapshot_register(dbt: DbtCliResource, kaohe: KaoheSettings, snapshot_at: str) -> None:
+    """The snapshots (and the staging views they read) as the warehouse holds them now, dated
+    `snapshot_at`: for each delivery but the last applied by one run (the dbt build takes that)."""
+    dbt.cli(
+        [
+            "build",
+            "--select",
+            "+resource_type:snapshot",
+            "--resource-type",
+            "model",
+            "--resource-type",
+            "snapshot",
+            "--vars",
+            dbt_vars(kaohe, snapshot_at),
+        ],
+        manifest=kaohe_dbt.manifest_path,
+        raise_on_error=True,
+    ).wait()
 
 
 @dbt_assets(manifest=kaohe_dbt.manifest_path, project=kaohe_dbt, dagster_dbt_translator=TRANSLATOR)
 def kaohe_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, kaohe: KaoheSettings):
     # Failing data tests become failed asset checks that the quality gate reports and publishing
     # refuses; only errors (a model that does not build, a broken test) fail this step.
-    invocation = dbt.cli(["build", "--vars", dbt_vars(kaohe)], context=context, raise_on_error=False)
+    with kaohe.write() as con:
+        snapshot_at = latest_delivered_at(con, set(snapshotted_systems()))
+    invocation = dbt.cli(["build", "--vars", dbt_vars(kaohe, snapshot_at)], context=context, raise_on_error=False)
     yield from invocation.stream()
     results = invocation.get_artifact("run_results.json")["results"]
     errors = [r for r in results if r["status"] == "error"]

@@ -30,6 +30,7 @@ import duckdb
 
 STORAGE_VERSION = "v1.0.0"
 SCHEMA = "marts"
+STAGED = "staged"  # in-memory database where a publication is assembled before it is written
 # Published marts keyed by year: a kept final ranking keeps all of them for its year.
 YEAR_TABLES = [
     "unit_scores",
@@ -177,7 +178,7 @@ def _final_changes(con: duckdb.DuckDBPyConnection, year: int) -> list[tuple]:
             old.total_score, new.total_score, old.rank_in_category, new.rank_in_category,
             old.rank_overall, new.rank_overall, old.grade, new.grade
         from (select * from prev.{SCHEMA}.unit_scores where year = $1) as old
-        full outer join (select * from pub.{SCHEMA}.unit_scores where year = $1) as new
+        full outer join (select * from {STAGED}.unit_scores where year = $1) as new
             on old.unit_code = new.unit_code
         where old.unit_code is null or new.unit_code is null or {on}
         order by 1
@@ -217,43 +218,53 @@ def publish(
         con.execute(f"attach {_quote(str(building / 'kaohe.duckdb'))} as pub (storage_version '{STORAGE_VERSION}')")
         if previous is not None:
             con.execute(f"attach {_quote(str(previous))} as prev (read_only)")
-        con.execute(f"create schema pub.{SCHEMA}")
+        con.execute(f"attach ':memory:' as {STAGED}")
         available = _tables(con, "wh")
         previous_tables = _tables(con, "prev") if previous is not None else set()
         year_tables = [t for t in YEAR_TABLES if t in available]
+        # Tables are assembled in memory, then written once, each ordered (by its grain, the
+        # leading columns): two publications of the same input are equal row by row.
         for table in [*year_tables, *(t for t in OTHER_TABLES if t in available)]:
-            con.execute(f"create table pub.{SCHEMA}.{table} as select * from wh.{SCHEMA}.{table}")
-            _copy_comments(con, table)
+            con.execute(f"create table {STAGED}.{table} as select * from wh.{SCHEMA}.{table}")
         if only_year is not None and previous is not None:
             for table in year_tables:
                 if table in previous_tables:
-                    con.execute(f"delete from pub.{SCHEMA}.{table} where year != ?", [only_year])
+                    con.execute(f"delete from {STAGED}.{table} where year != ?", [only_year])
                     con.execute(
-                        f"insert into pub.{SCHEMA}.{table} by name select * from prev.{SCHEMA}.{table} where year != ?",
+                        f"insert into {STAGED}.{table} by name select * from prev.{SCHEMA}.{table} where year != ?",
                         [only_year],
                     )
-        for table, (columns, docs) in HISTORY_DDL.items():
+        for table, (columns, _) in HISTORY_DDL.items():
             if table in previous_tables:
-                con.execute(f"create table pub.{SCHEMA}.{table} as select * from prev.{SCHEMA}.{table}")
+                con.execute(f"create table {STAGED}.{table} as select * from prev.{SCHEMA}.{table}")
             else:
-                con.execute(f"create table pub.{SCHEMA}.{table} ({columns})")
-            for column, doc in docs.items():
-                target = f"table pub.{SCHEMA}.{table}" if not column else f"column pub.{SCHEMA}.{table}.{column}"
-                con.execute(f"comment on {target} is {_quote(doc)}")
+                con.execute(f"create table {STAGED}.{table} ({columns})")
         _keep_final_rankings(con, result, previous_tables, year_tables, run_id, now, reopen_year, reason)
         published = [*year_tables, *(t for t in OTHER_TABLES if t in available), *HISTORY_DDL]
         for table in published:
-            result.tables[table] = con.execute(f"select count(*) from pub.{SCHEMA}.{table}").fetchall()[0][0]
+            result.tables[table] = con.execute(f"select count(*) from {STAGED}.{table}").fetchall()[0][0]
         # What this snapshot is: a reader can check it sees one whole publication.
         con.execute(
-            f"create table pub.{SCHEMA}.publication (run_id varchar, published_at timestamp, "
+            f"create table {STAGED}.publication (run_id varchar, published_at timestamp, "
             "table_name varchar, row_count bigint, pii_key varchar)"
         )
         key_kind = "demo" if demo_key else "installation"
         con.executemany(
-            f"insert into pub.{SCHEMA}.publication values (?, ?, ?, ?, ?)",
+            f"insert into {STAGED}.publication values (?, ?, ?, ?, ?)",
             [(run_id, now, table, rows, key_kind) for table, rows in result.tables.items()],
         )
+        con.execute(f"create schema pub.{SCHEMA}")
+        for table in [*published, "publication"]:
+            con.execute(f"create table pub.{SCHEMA}.{table} as select * from {STAGED}.{table} order by all")
+            target = building / "parquet" / f"{table}.parquet"
+            con.execute(f"copy pub.{SCHEMA}.{table} to {_quote(str(target))} (format parquet)")
+        for table in published:
+            if table in HISTORY_DDL:
+                for column, doc in HISTORY_DDL[table][1].items():
+                    target = f"table pub.{SCHEMA}.{table}" if not column else f"column pub.{SCHEMA}.{table}.{column}"
+                    con.execute(f"comment on {target} is {_quote(doc)}")
+            else:
+                _copy_comments(con, table)
         con.execute(
             f"comment on table pub.{SCHEMA}.publication is "
             "'发布信息 — the run that published this snapshot, when, and the rows of each table.'"
@@ -263,9 +274,6 @@ def publish(
             "'个人信息哈希密钥 — installation (KAOHE_PII_KEY) or demo (the public key of the sample: "
             "person hashes of a demo publication can be reversed)'"
         )
-        for table in [*published, "publication"]:
-            target = building / "parquet" / f"{table}.parquet"
-            con.execute(f"copy pub.{SCHEMA}.{table} to {_quote(str(target))} (format parquet)")
         con.execute("checkpoint pub")
     finally:
         con.close()
@@ -277,8 +285,7 @@ def publish(
 
 def _keep_final_rankings(con, result, previous_tables, year_tables, run_id, now, reopen_year, reason) -> None:
     new_final = {
-        r[0]
-        for r in con.execute(f"select distinct year from pub.{SCHEMA}.unit_scores where stage = 'year_end'").fetchall()
+        r[0] for r in con.execute(f"select distinct year from {STAGED}.unit_scores where stage = 'year_end'").fetchall()
     }
     old_final = set()
     if "unit_scores" in previous_tables:
@@ -299,25 +306,25 @@ def _keep_final_rankings(con, result, previous_tables, year_tables, run_id, now,
         if year == reopen_year:
             revision = _record_revision(con, year, changes, run_id, now, reason or "reopened")
             result.revisions[year] = revision
-            con.execute(f"delete from pub.{SCHEMA}.ranking_drift where year = ?", [year])
+            con.execute(f"delete from {STAGED}.ranking_drift where year = ?", [year])
             continue
         for table in year_tables:
-            con.execute(f"delete from pub.{SCHEMA}.{table} where year = ?", [year])
+            con.execute(f"delete from {STAGED}.{table} where year = ?", [year])
             if table in previous_tables:
                 con.execute(
-                    f"insert into pub.{SCHEMA}.{table} by name select * from prev.{SCHEMA}.{table} where year = ?",
+                    f"insert into {STAGED}.{table} by name select * from prev.{SCHEMA}.{table} where year = ?",
                     [year],
                 )
-        con.execute(f"delete from pub.{SCHEMA}.ranking_drift where year = ?", [year])
+        con.execute(f"delete from {STAGED}.ranking_drift where year = ?", [year])
         con.executemany(
-            f"insert into pub.{SCHEMA}.ranking_drift values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"insert into {STAGED}.ranking_drift values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(year, *change, now) for change in changes],
         )
         result.kept_years[year] = len(changes)
     for year in sorted(new_final - old_final):
         rows = con.execute(
             f"select unit_code, null, total_score, null, rank_in_category, null, rank_overall, null, grade "
-            f"from pub.{SCHEMA}.unit_scores where year = ? order by unit_code",
+            f"from {STAGED}.unit_scores where year = ? order by unit_code",
             [year],
         ).fetchall()
         result.revisions[year] = _record_revision(con, year, rows, run_id, now, "first year-end publication")
@@ -325,14 +332,14 @@ def _keep_final_rankings(con, result, previous_tables, year_tables, run_id, now,
 
 def _record_revision(con, year: int, changes: list[tuple], run_id: str, now: datetime, reason: str) -> int:
     revision = con.execute(
-        f"select coalesce(max(revision), 0) + 1 from pub.{SCHEMA}.ranking_revisions where year = ?", [year]
+        f"select coalesce(max(revision), 0) + 1 from {STAGED}.ranking_revisions where year = ?", [year]
     ).fetchall()[0][0]
     con.execute(
-        f"insert into pub.{SCHEMA}.ranking_revisions values (?, ?, ?, ?, ?, ?)",
+        f"insert into {STAGED}.ranking_revisions values (?, ?, ?, ?, ?, ?)",
         [year, revision, now, reason, len(changes), run_id],
     )
     con.executemany(
-        f"insert into pub.{SCHEMA}.ranking_revision_units values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"insert into {STAGED}.ranking_revision_units values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(year, revision, c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8]) for c in changes],
     )
     return revision

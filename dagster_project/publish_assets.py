@@ -3,6 +3,8 @@ and writes the quality report; publishing confirms that no blocking check failed
 that are asset checks do not stop Python assets by themselves, dagster issue 25112) and then
 switches the published snapshot."""
 
+import hashlib
+import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -35,21 +37,32 @@ def run_check_outcomes(context: AssetExecutionContext) -> list[CheckOutcome]:
     return [outcome_of(record.event_log_entry.dagster_event.event_specific_data) for record in records]
 
 
+LINEAGE_CACHE = MANIFEST.parent / "lineage"
+
+
 def write_lineage_site(dbt: DbtCliResource, kaohe: KaoheSettings, target: Path) -> Path:
     """dbt's docs as one self-contained page (lineage and every column's description), next to
-    the snapshot it documents; it needs no internet."""
-    with tempfile.TemporaryDirectory(prefix="kaohe-docs-") as tmp:
-        # The parsed manifest has the lineage and the docs; compiling every model again would
-        # only add compiled SQL to the page, for twice the time.
-        shutil.copyfile(MANIFEST, Path(tmp) / "manifest.json")
-        invocation = dbt.cli(
-            ["docs", "generate", "--static", "--no-compile", "--vars", dbt_vars(kaohe)],
-            target_path=Path(tmp),
-            raise_on_error=True,
-        )
-        invocation.wait()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(Path(tmp) / "static_index.html", target)
+    the snapshot it documents; it needs no internet. The page depends on the dbt project only
+    (models, columns, descriptions), so it is generated once per manifest and copied after."""
+    digest = hashlib.sha256(MANIFEST.read_bytes()).hexdigest()[:16]
+    cached = LINEAGE_CACHE / f"{digest}.html"
+    if not cached.exists():
+        with tempfile.TemporaryDirectory(prefix="kaohe-docs-") as tmp:
+            # The parsed manifest has the lineage and the docs; compiling every model again would
+            # only add compiled SQL to the page, for twice the time.
+            shutil.copyfile(MANIFEST, Path(tmp) / "manifest.json")
+            invocation = dbt.cli(
+                ["docs", "generate", "--static", "--no-compile", "--vars", dbt_vars(kaohe)],
+                target_path=Path(tmp),
+                raise_on_error=True,
+            )
+            invocation.wait()
+            LINEAGE_CACHE.mkdir(parents=True, exist_ok=True)
+            staged = cached.with_suffix(f".{os.getpid()}.tmp")
+            shutil.copyfile(Path(tmp) / "static_index.html", staged)
+            os.replace(staged, cached)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(cached, target)
     return target
 
 

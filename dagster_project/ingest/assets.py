@@ -7,13 +7,16 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 from dagster import AssetExecutionContext
+from dagster_dbt import DbtCliResource
 
 from dagster_project.contracts import SYSTEMS, load_contracts
+from dagster_project.dbt import snapshot_register, snapshotted_systems
 from dagster_project.ingest.deliveries import is_delivery, no_delivery_message, ready_deliveries
 from dagster_project.ingest.load import (
     RAW,
     SystemLoadError,
     applied_deliveries,
+    delivered_at,
     ensure_schema,
     has_current_loads,
     load_system,
@@ -47,21 +50,20 @@ def _system_asset(system: str) -> dg.AssetsDefinition:
     ]
 
     @dg.multi_asset(name=f"ingest_{system}", specs=specs, can_subset=False)
-    def ingest(context: AssetExecutionContext, kaohe: KaoheSettings):
+    def ingest(context: AssetExecutionContext, kaohe: KaoheSettings, dbt: DbtCliResource):
         sources = Path(kaohe.sources_dir)
         if not sources.is_dir():
             raise dg.Failure(description=f"sources folder {sources} does not exist", allow_retries=False)
-        single = is_delivery(sources)
         loaded: dict[str, dict] = {}
         kept: dict[str, str] = {}  # table → delivery that had the system folder but not its file
         with kaohe.write() as con:
-            done = set() if single else applied_deliveries(con, system)
+            done = set() if is_delivery(sources) else applied_deliveries(con, system)
             deliveries = ready_deliveries(sources)
             if not deliveries and not has_current_loads(con):
                 raise dg.Failure(description=no_delivery_message(sources), allow_retries=False)
-            for delivery in deliveries:
-                if not (delivery / system).is_dir() or delivery.name in done:
-                    continue
+        pending = [d for d in deliveries if (d / system).is_dir() and d.name not in done]
+        for position, delivery in enumerate(pending, start=1):
+            with kaohe.write() as con:
                 try:
                     result = load_system(
                         con,
@@ -73,23 +75,29 @@ def _system_asset(system: str) -> dg.AssetsDefinition:
                     )
                 except SystemLoadError as exc:
                     raise dg.Failure(description=str(exc), allow_retries=False) from None
-                for missing in result.missing:
-                    kept[missing] = delivery.name
-                    context.log.warning(
-                        f"{delivery.name}: no file for {missing}; its last delivered snapshot stays current"
-                    )
-                for load in result.tables:
-                    loaded[load.table] = {
-                        "delivery": delivery.name,
-                        "file": load.file,
-                        "load_id": load.load_id,
-                        "rows": load.rows,
-                        "accepted": load.accepted,
-                        "rejected": load.rejected,
-                        "violations": load.violations,
-                        "reused": load.reused,
-                        **{f"violations/{reason}": n for reason, n in sorted(load.reasons.items())},
-                    }
+            for missing in result.missing:
+                kept[missing] = delivery.name
+                context.log.warning(
+                    f"{delivery.name}: no file for {missing}; its last delivered snapshot stays current"
+                )
+            for load in result.tables:
+                loaded[load.table] = {
+                    "delivery": delivery.name,
+                    "file": load.file,
+                    "load_id": load.load_id,
+                    "rows": load.rows,
+                    "accepted": load.accepted,
+                    "rejected": load.rejected,
+                    "violations": load.violations,
+                    "reused": load.reused,
+                    **{f"violations/{reason}": n for reason, n in sorted(load.reasons.items())},
+                }
+            if system in snapshotted_systems() and position < len(pending):
+                # The dbt build after ingestion snapshots the last delivery; each earlier one
+                # applied by this run is snapshotted now, dated by its delivery (History).
+                at = delivered_at(delivery.name, result.applied_at)
+                context.log.info(f"{delivery.name}: snapshotting the {system} register as delivered on {at}")
+                snapshot_register(dbt, kaohe, at)
         for contract in contracts:
             yield dg.MaterializeResult(
                 asset_key=table_key(system, contract.table),

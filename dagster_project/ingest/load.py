@@ -13,8 +13,9 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -138,6 +139,35 @@ class SystemLoad:
     delivery: str
     tables: list[TableLoad]
     missing: list[str]  # tables of the system without a file in this delivery (kept as they were)
+    applied_at: datetime
+
+
+_DATED_NAME = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})")
+
+
+def delivered_at(delivery: str, applied_at: datetime) -> str:
+    """When a delivery was delivered: the date its folder is named by (20240131, 2024-01-31_x),
+    else the time it was applied."""
+    match = _DATED_NAME.match(delivery)
+    if match:
+        try:
+            return date(*map(int, match.groups())).isoformat()
+        except ValueError:
+            pass
+    return applied_at.isoformat(sep=" ", timespec="seconds")
+
+
+def latest_delivered_at(con: duckdb.DuckDBPyConnection, systems: set[str]) -> str:
+    """`delivered_at` of the latest delivery applied for any of `systems` ('' when none)."""
+    ensure_schema(con)
+    if not systems:
+        return ""
+    rows = con.execute(
+        f"select delivery, applied_at from {RAW}.applied_deliveries where system in (select unnest(?)) "
+        "order by applied_at desc, delivery desc limit 1",
+        [sorted(systems)],
+    ).fetchall()
+    return delivered_at(rows[0][0], rows[0][1]) if rows else ""
 
 
 def applied_deliveries(con: duckdb.DuckDBPyConnection, system: str) -> set[str]:
@@ -276,7 +306,7 @@ def _load_system(
     except Exception:
         con.execute("rollback")
         raise
-    return SystemLoad(system=system, delivery=delivery, tables=loads, missing=missing)
+    return SystemLoad(system=system, delivery=delivery, tables=loads, missing=missing, applied_at=now)
 
 
 def _load_table(

@@ -149,6 +149,7 @@ final as (
                 when 'staff_control' then scored.score_staff_control
                 when 'three_public' then scored.score_three_public
             end
+            order by parts.fiscal_part
         ) as fiscal_achievement
     from scored
     inner join parts on scored.year = parts.year

@@ -40,8 +40,8 @@ task_sums as (
         unit_code,
         indicator_code,
         count(*) as eligible_tasks,
-        sum(difficulty * completion) as weighted_completion,
-        sum(difficulty) as weighted_tasks,
+        sum(difficulty * completion order by task_id) as weighted_completion,
+        sum(difficulty order by task_id) as weighted_tasks,
         list(task_id order by task_id) as task_ids
     from tasks
     group by all
@@ -51,7 +51,7 @@ awards as (
     select
         roster_units.year,
         roster_units.unit_code,
-        sum(award_levels.points) as award_points,
+        sum(award_levels.points order by awards.award_id) as award_points,
         list(awards.award_id order by awards.award_id) as award_ids
     from roster_units
     inner join {{ ref('stg_performance__awards') }} as awards

@@ -17,7 +17,7 @@ group_means as (
         roster_units.year,
         roster_units.unit_code,
         reviews.reviewer_group,
-        avg(reviews.score) as mean_score,
+        avg(reviews.score order by reviews.reviewer_id) as mean_score,
         count(reviews.score) as scores
     from roster_units
     inner join {{ ref('stg_performance__reviews') }} as reviews
@@ -30,7 +30,8 @@ weighted as (
     select
         group_means.year,
         group_means.unit_code,
-        sum(group_weights.weight * group_means.mean_score) / sum(group_weights.weight) as qualitative,
+        sum(group_weights.weight * group_means.mean_score order by group_means.reviewer_group)
+        / sum(group_weights.weight order by group_means.reviewer_group) as qualitative,
         sum(group_means.scores) as scores
     from group_means
     inner join group_weights

@@ -12,7 +12,7 @@ achievements as (
     select
         year,
         unit_code,
-        sum(points) as indicator_points,
+        sum(points order by indicator_code) as indicator_points,
         max(achievement) filter (where indicator_code = 'key_work') as s_key_work,
         max(achievement) filter (where indicator_code = 'reform' and applicable) as s_reform,
         max(achievement) filter (where indicator_code = 'fiscal') as s_fiscal,

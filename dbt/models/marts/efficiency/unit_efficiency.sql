@@ -38,9 +38,9 @@ tasks as (
         classified.unit_code,
         count(*) as eligible_tasks,
         count(*) filter (where classified.indicator_code = 'key_work') as key_tasks,
-        sum(classified.difficulty) as weighted_tasks,
-        sum(classified.difficulty * progress.completion) as weighted_completion,
-        sum(coalesce(classified.workload_person_months, 0)) as workload_person_months
+        sum(classified.difficulty order by classified.task_id) as weighted_tasks,
+        sum(classified.difficulty * progress.completion order by classified.task_id) as weighted_completion,
+        sum(coalesce(classified.workload_person_months, 0) order by classified.task_id) as workload_person_months
     from {{ ref('int_tasks_classified') }} as classified
     inner join {{ ref('int_task_progress') }} as progress on classified.task_id = progress.task_id
     where classified.status = 'eligible'
