@@ -17,24 +17,22 @@ from dagster_project.dbt import dbt_vars
 from dagster_project.dbt_manifest import MANIFEST
 from dagster_project.ingest.assets import QUARANTINE_SHARE_LIMIT
 from dagster_project.publish import publish, remove_half_built
-from dagster_project.quality.report import CheckOutcome, blocking_failures, outcome_of, write_report
+from dagster_project.quality.report import (
+    VERDICT_BLOCKED,
+    VERDICT_PASSED_NOT_PUBLISHED,
+    VERDICT_PUBLISHED,
+    CheckOutcome,
+    blocking_failures,
+    report_path,
+    run_check_outcomes,
+    write_report,
+)
 from dagster_project.quality.suites import load_suites, run_suites
 from dagster_project.resources import KaoheSettings
 
 GROUP = "publish"
-VERDICT_BLOCKED = "blocked: nothing published"
-VERDICT_PASSED_NOT_PUBLISHED = "passed the gate; not published (the publishing step did not complete)"
-VERDICT_PUBLISHED = "passed: published"
 GATE_KEY = dg.AssetKey(["publish", "quality_gate"])
 SNAPSHOT_KEY = dg.AssetKey(["publish", "snapshot"])
-
-
-def run_check_outcomes(context: AssetExecutionContext) -> list[CheckOutcome]:
-    """Every asset-check evaluation of this run so far (dbt tests, ingestion and GX checks)."""
-    records = context.instance.get_records_for_run(
-        context.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=100_000
-    ).records
-    return [outcome_of(record.event_log_entry.dagster_event.event_specific_data) for record in records]
 
 
 LINEAGE_CACHE = MANIFEST.parent / "lineage"
@@ -64,10 +62,6 @@ def write_lineage_site(dbt: DbtCliResource, kaohe: KaoheSettings, target: Path) 
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(cached, target)
     return target
-
-
-def report_path(kaohe: KaoheSettings, run_id: str) -> Path:
-    return Path(kaohe.publish_dir) / "runs" / run_id / "docs" / "quality.html"
 
 
 def describe(failures: list[CheckOutcome]) -> str:
@@ -111,11 +105,13 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
             )
             for suite in suites
         ]
-        outcomes = [*run_check_outcomes(context), *gx_outcomes]
+        outcomes = [*run_check_outcomes(context.instance, context.run_id), *gx_outcomes]
         failures = blocking_failures(outcomes)
         # "published" only once the snapshot is switched: the publishing step rewrites this page.
         verdict = VERDICT_BLOCKED if failures else VERDICT_PASSED_NOT_PUBLISHED
-        report = write_report(report_path(kaohe, context.run_id), context.run_id, outcomes, verdict, kaohe.as_of_text())
+        report = write_report(
+            report_path(kaohe.publish_dir, context.run_id), context.run_id, outcomes, verdict, kaohe.as_of_text()
+        )
         yield dg.MaterializeResult(
             metadata={
                 "checks": len(outcomes),
@@ -147,7 +143,7 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
     def published_snapshot(
         context: AssetExecutionContext, kaohe: KaoheSettings, dbt: DbtCliResource
     ) -> dg.MaterializeResult:
-        failures = blocking_failures(run_check_outcomes(context))
+        failures = blocking_failures(run_check_outcomes(context.instance, context.run_id))
         if failures:
             raise dg.Failure(
                 description=f"quality gate failed, the last good snapshot stays published: {describe(failures)}",
@@ -169,9 +165,9 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
                 demo_key=kaohe.demo_key,
             )
         write_report(
-            report_path(kaohe, context.run_id),
+            report_path(kaohe.publish_dir, context.run_id),
             context.run_id,
-            run_check_outcomes(context),
+            run_check_outcomes(context.instance, context.run_id),
             VERDICT_PUBLISHED,
             kaohe.as_of_text(),
         )

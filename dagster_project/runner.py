@@ -6,14 +6,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagster_project.dbt_manifest import prepare_manifest
-from dagster_project.lock import process_description, writer_lock
+from dagster_project.errors import failure_message
+from dagster_project.lock import writer_lock
 from dagster_project.quality.report import CheckOutcome, blocking_failures, outcome_of
 from dagster_project.resources import KaoheSettings
 
@@ -75,29 +75,6 @@ def _progress_logger(callback: EventCallback):
         return forward
 
     return progress
-
-
-_DUCKDB_LOCK_HOLDER = re.compile(r"Conflicting lock is held in .*?\(PID (\d+)\)")
-
-
-def root_cause(error):
-    """The innermost cause of a Dagster error (a step's `DagsterExecutionStepExecutionError`
-    wraps the exception that was raised in the asset)."""
-    while error.cause is not None:
-        error = error.cause
-    return error
-
-
-def describe_error(error) -> str:
-    """One line: the real exception, its message and, for a DuckDB lock conflict, who holds it."""
-    cause = root_cause(error)
-    message = (cause.message or "").strip()
-    if not message.startswith(cause.cls_name or "\0"):
-        message = f"{cause.cls_name}: {message}" if cause.cls_name else message
-    holder = _DUCKDB_LOCK_HOLDER.search(message)
-    if holder:
-        message += f" — the holder is {process_description(int(holder.group(1)))}"
-    return message
 
 
 def _file_logger(path: Path):
@@ -165,14 +142,10 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None) -> 
     for event in result.all_events:
         if event.is_step_failure or event.is_run_failure:
             data = event.step_failure_data if event.is_step_failure else event.job_failure_data
-            error = data.error
+            message = failure_message(data)
             user = getattr(data, "user_failure_data", None)
-            if user and user.description:  # a dg.Failure raised on purpose: its description says it all
-                message = user.description
-            else:
-                message = describe_error(error) if error else "failed"
-                if error:
-                    tracebacks.append(f"{event.step_key or 'run'}: {error.to_string()}")
+            if data.error and not (user and user.description):
+                tracebacks.append(f"{event.step_key or 'run'}: {data.error.to_string()}")
             if event.is_step_failure or not failed_steps:
                 failed_steps.setdefault(message, []).append(event.step_key or "run")
         elif event.event_type_value == "ASSET_MATERIALIZATION":

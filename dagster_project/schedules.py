@@ -7,6 +7,7 @@ from dagster import SensorEvaluationContext
 
 from dagster_project import settings
 from dagster_project.ingest.deliveries import is_delivery, ready_deliveries
+from dagster_project.quality.failure_report import report_failed_run
 
 # DuckDB has one writer at a time: the steps of a run execute one after another in one process
 # (the warehouse writer lock also serialises two runs started at once).
@@ -15,6 +16,7 @@ nightly_job = dg.define_asset_job(
     selection=dg.AssetSelection.all(),
     description="The whole nightly materialization: ingest, dbt build (tests as checks), quality gate, publish.",
     executor_def=dg.in_process_executor,
+    hooks={report_failed_run},
 )
 
 PENDING = [

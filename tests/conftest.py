@@ -77,3 +77,18 @@ def clean_run(tmp_path_factory, small_delivery, dbt_manifest):
     settings = settings_for(tmp, small_delivery)
     report = run_nightly(settings)
     return settings, report
+
+
+def run_dbt(args: list[str], warehouse: Path, target: Path):
+    """dbt of this environment on `warehouse` (its own target folder), output captured."""
+    import subprocess
+
+    from dagster_project.dbt_manifest import dbt_executable
+    from dagster_project.settings import DBT_PROJECT_DIR
+
+    return subprocess.run(
+        [dbt_executable(), *args, "--target-path", str(target),
+         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
+        capture_output=True, text=True,
+        env={**os.environ, "KAOHE_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+    )  # fmt: skip

@@ -181,6 +181,47 @@ def has_current_loads(con: duckdb.DuckDBPyConnection) -> bool:
     return bool(con.execute(f"select count(*) from {RAW}.current_loads").fetchall()[0][0])
 
 
+def dangling_references(con: duckdb.DuckDBPyConnection, shown: int = 5) -> list[str]:
+    """Contract references broken across the loads in force — a later delivery dropped a parent
+    (a unit) while an older file of its children (persons) stays current — one sentence each,
+    naming the keys and the files."""
+    ensure_schema(con)
+    current = f"(select load_id from {RAW}.current_loads where table_name = ?)"
+    findings = []
+    for child in load_contracts().values():
+        for ref in child.references:
+            parent = load_contracts()[ref.table]
+            pairs = " and ".join(
+                f"p.{raw_column(parent, pk)} = c.{raw_column(child, ck)}"
+                for ck, pk in zip(ref.columns, parent.key, strict=True)
+            )
+            keys = " || '+' || ".join(f"c.{raw_column(child, ck)}" for ck in ref.columns)
+            missing = con.execute(
+                f"select distinct {keys} as k from {RAW}.{raw_table(child)} c where c._load_id = {current} "
+                f"and not exists (select 1 from {RAW}.{raw_table(parent)} p where p._load_id = {current} "
+                f"and {pairs}) order by k",
+                [child.name, parent.name],
+            ).fetchall()
+            if not missing:
+                continue
+            files = dict(
+                con.execute(
+                    f"select c.table_name, l.file || ' (delivery ' || l.delivery || ')' from {RAW}.current_loads c "
+                    f"join {RAW}.loads l using (load_id) where c.table_name in (?, ?)",
+                    [child.name, parent.name],
+                ).fetchall()
+            )
+            listed = ", ".join(k for (k,) in missing[:shown]) + (
+                f" and {len(missing) - shown} more" if len(missing) > shown else ""
+            )
+            findings.append(
+                f"{child.name} (current file {files.get(child.name)}) refers to {len(missing)} "
+                f"{'+'.join(ref.columns)} missing from {parent.name} (current file {files.get(parent.name)}): "
+                f"{listed}; re-deliver {child.system} with all its tables."
+            )
+    return findings
+
+
 def _current_keys(con: duckdb.DuckDBPyConnection, contract: Contract) -> set[str]:
     key = " || '+' || ".join(raw_column(contract, c) for c in contract.key)
     rows = con.execute(

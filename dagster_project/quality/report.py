@@ -39,6 +39,26 @@ def blocking_failures(outcomes: list[CheckOutcome]) -> list[CheckOutcome]:
     return [o for o in outcomes if not o.passed and o.severity == "ERROR"]
 
 
+def run_check_outcomes(instance, run_id: str) -> list[CheckOutcome]:
+    """Every asset-check evaluation of a run so far (dbt tests, ingestion and GX checks)."""
+    import dagster as dg
+
+    records = instance.get_records_for_run(
+        run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=100_000
+    ).records
+    return [outcome_of(record.event_log_entry.dagster_event.event_specific_data) for record in records]
+
+
+def report_path(publish_dir: str | Path, run_id: str) -> Path:
+    return Path(publish_dir) / "runs" / run_id / "docs" / "quality.html"
+
+
+VERDICT_BLOCKED = "blocked: nothing published"
+VERDICT_FAILED = "failed: not published (a step of the run failed, see below)"
+VERDICT_PASSED_NOT_PUBLISHED = "passed the gate; not published (the publishing step did not complete)"
+VERDICT_PUBLISHED = "passed: published"
+
+
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",sans-serif;
 margin:2rem;color:#1f2328}
@@ -49,7 +69,10 @@ th{background:#f6f8fa}.fail{color:#b42318;font-weight:600}.warn{color:#9a6700;fo
 """
 
 
-def write_report(path: Path, run_id: str, outcomes: list[CheckOutcome], verdict: str, as_of: str) -> Path:
+def write_report(
+    path: Path, run_id: str, outcomes: list[CheckOutcome], verdict: str, as_of: str, failures: list[str] = ()
+) -> Path:
+    """The page; `failures` are the run's failed steps, each 'step: what happened'."""
     path.parent.mkdir(parents=True, exist_ok=True)
     failed = [o for o in outcomes if not o.passed and o.severity == "ERROR"]
     warned = [o for o in outcomes if not o.passed and o.severity != "ERROR"]
@@ -71,8 +94,16 @@ def write_report(path: Path, run_id: str, outcomes: list[CheckOutcome], verdict:
 · written {datetime.now():%Y-%m-%d %H:%M:%S}<br>
 <b>{html.escape(verdict)}</b> — {len(outcomes) - len(failed) - len(warned)} passed, {len(failed)} failed (blocking),
 {len(warned)} warnings</div>
+{_failures_section(failures)}
 <table><thead><tr><th>status</th><th>table</th><th>check</th><th>by</th><th>rows</th><th>detail</th></tr></thead>
 <tbody>{"".join(rows)}</tbody></table></body></html>
 """
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def _failures_section(failures: list[str]) -> str:
+    if not failures:
+        return ""
+    items = "".join(f"<li class=fail>{html.escape(f)}</li>" for f in failures)
+    return f"<h2>failed steps</h2><ul>{items}</ul>"

@@ -3,16 +3,18 @@ ranking with no scores for an evaluated year is blocked by the gate."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from dagster_project.runner import run_nightly
+from dagster_project.dbt_manifest import MANIFEST
 from dagster_project.settings import PROJECT_ROOT
-from tests.conftest import settings_for
+from tests.conftest import run_dbt
 
 pytestmark = pytest.mark.e2e
 SAMPLE = PROJECT_ROOT / "sources" / "sample"
@@ -35,13 +37,22 @@ def test_no_delivery_on_an_empty_warehouse_fails_and_names_the_folders_waiting_f
     assert "published:" not in out and not (tmp_path / "w" / "published" / "current").exists()
 
 
-def test_a_ranking_without_scores_for_an_evaluated_year_is_blocked(tmp_path, dbt_manifest):
-    delivery = tmp_path / "delivery"
-    shutil.copytree(SAMPLE, delivery)
-    roster = delivery / "performance" / "roster.csv"
-    roster.write_text(roster.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
-    settings = settings_for(tmp_path, delivery, accept_shrink=["roster"])
-    report = run_nightly(settings)
-    assert report.exit_code == 1 and report.published is None
-    failed = {c.name for c in report.failed_checks}
-    assert "assert_every_evaluated_year_is_scored" in failed
+def test_a_ranking_without_scores_for_an_evaluated_year_fails_a_blocking_dbt_test(clean_run, tmp_path):
+    settings, _ = clean_run
+    warehouse = tmp_path / "kaohe.duckdb"
+    shutil.copy(settings.warehouse, warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:
+        year = con.execute("select max(year) from marts.unit_scores").fetchall()[0][0]
+        con.execute("delete from marts.unit_scores where year = ?", [year])
+    finally:
+        con.close()
+    vars_ = json.dumps({"as_of": settings.as_of})
+    done = run_dbt(
+        ["test", "--select", "assert_every_evaluated_year_is_scored", "--vars", vars_], warehouse, tmp_path / "t"
+    )
+    # the year without scores, and (the only year of this delivery) no scores at all
+    assert done.returncode == 1 and "FAIL 2 assert_every_evaluated_year_is_scored" in done.stdout, done.stdout[-3000:]
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    test = next(n for n in manifest["nodes"].values() if n["name"] == "assert_every_evaluated_year_is_scored")
+    assert test["config"]["severity"].lower() == "error"  # blocking: the gate refuses to publish

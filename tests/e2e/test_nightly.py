@@ -247,3 +247,23 @@ def test_a_table_missing_from_a_delivered_system_keeps_its_snapshot_with_a_warni
     assert after["finance.budget"] == before["finance.budget"]  # the system folder was absent
     names = _query(settings, "select unit_name from staging.stg_staffing__units")["unit_name"]
     assert names.str.endswith("（更名）").all()
+
+
+def test_a_dropped_unit_whose_children_stay_current_blocks_and_the_report_names_it(tmp_path, clean_run, small_tables):
+    """A later delivery of units alone drops a unit whose persons (an older file, still current)
+    refer to it: the run stops before publishing, and says which unit and which files."""
+    units, persons = small_tables["staffing.units"], small_tables["staffing.persons"]
+    dropped = persons["unit_code"].iloc[0]
+    delivery = tmp_path / "dropped"
+    write_delivery({"staffing.units": units[units["unit_code"] != dropped]}, delivery)
+    settings = _copy_warehouse(clean_run, tmp_path, delivery)
+
+    report = run_nightly(settings)
+
+    assert report.exit_code == 1 and report.published is None
+    message = " ".join(report.failures)
+    assert message.startswith("kaohe_dbt_assets: dbt skipped") and "relationships" in message
+    assert f"staffing.persons (current file {Path(clean_run[0].sources_dir) / 'staffing' / 'persons.csv'}" in message
+    assert dropped in message and str(delivery / "staffing" / "units.csv") in message
+    page = (Path(settings.publish_dir) / "runs" / report.run_id / "docs" / "quality.html").read_text(encoding="utf-8")
+    assert "blocked: nothing published" in page and dropped in page and "relationships" in page
