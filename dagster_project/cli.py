@@ -1,4 +1,4 @@
-"""The `kaohe` command line: generate | run | explain | demo."""
+"""The `kaohe` command line: generate | run | prune | explain | demo."""
 
 from __future__ import annotations
 
@@ -239,6 +239,34 @@ def _print_report(report) -> None:
         console.print(f"[red]nothing published[/red]; the last good snapshot stays. Quality report: {report.report}")
     verdict = "[green]succeeded[/green]" if report.exit_code == 0 else "[red]failed[/red]"
     console.print(f"run {verdict} in {report.seconds:.1f} s; dbt and Dagster log: {report.log}")
+
+
+@app.command()
+def prune(
+    keep: Annotated[int, typer.Option(help="Publications, and deliveries whose raw loads, to keep.")] = 30,
+    warehouse: Annotated[Path | None, typer.Option(help="Working DuckDB warehouse (default: KAOHE_WAREHOUSE).")] = None,
+    publish: Annotated[Path | None, typer.Option(help="Publication folder (default: KAOHE_PUBLISH_DIR).")] = None,
+) -> None:
+    """Remove old run folders (never current, never one that published a final ranking) and the raw
+    rows of loads neither current nor among the newest deliveries. Each run does this too (KAOHE_KEEP)."""
+    from dagster_project.lock import WarehouseLocked, writer_lock
+    from dagster_project.retention import prune as run_prune
+    from dagster_project.settings import publish_dir, warehouse_path
+
+    if keep < 1:
+        err_console.print("[red]error:[/red] --keep must be at least 1")
+        raise typer.Exit(2)
+    target, folder = warehouse or warehouse_path(), publish or publish_dir()
+    try:
+        with writer_lock(target):
+            result = run_prune(folder, target, keep)
+    except WarehouseLocked as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(3) from None
+    console.print(
+        f"removed {len(result.removed_runs)} run folder(s) from {folder / 'runs'}; pruned "
+        f"{len(result.pruned_loads)} raw load(s), {result.rows_deleted:,} rows, from {target}"
+    )
 
 
 @app.command()

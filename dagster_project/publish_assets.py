@@ -29,6 +29,7 @@ from dagster_project.quality.report import (
 )
 from dagster_project.quality.suites import load_suites, run_suites
 from dagster_project.resources import KaoheSettings
+from dagster_project.retention import prune
 
 GROUP = "publish"
 GATE_KEY = dg.AssetKey(["publish", "quality_gate"])
@@ -171,6 +172,13 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
             VERDICT_PUBLISHED,
             kaohe.as_of_text(),
         )
+        with kaohe.lock():
+            pruned = prune(Path(kaohe.publish_dir), Path(kaohe.warehouse), kaohe.keep)
+        if pruned.removed_runs or pruned.pruned_loads:
+            context.log.info(
+                f"retention (keep {kaohe.keep}): removed {len(pruned.removed_runs)} run folder(s), "
+                f"pruned {len(pruned.pruned_loads)} raw load(s) ({pruned.rows_deleted:,} rows)"
+            )
         for year, units in result.kept_years.items():
             context.log.warning(
                 f"final ranking of {year} kept: the latest data would change {units} unit(s); "

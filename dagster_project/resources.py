@@ -16,6 +16,7 @@ from pydantic import Field
 from dagster_project import settings
 from dagster_project.ingest.load import MIN_ROWS_SHARE
 from dagster_project.lock import writer_lock
+from dagster_project.retention import DEFAULT_KEEP
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -35,6 +36,7 @@ class KaoheSettings(dg.ConfigurableResource):
     # tables allowed to arrive empty or under min_rows_share of their current rows
     accept_shrink: list[str] = Field(default_factory=list)
     min_rows_share: float = MIN_ROWS_SHARE  # a smaller table is refused as a likely partial export
+    keep: int = DEFAULT_KEEP  # publications (and deliveries' raw loads) kept after each run; see retention.py
 
     @classmethod
     def from_env(cls, **overrides: object) -> KaoheSettings:
@@ -43,6 +45,7 @@ class KaoheSettings(dg.ConfigurableResource):
             "warehouse": str(settings.warehouse_path()),
             "publish_dir": str(settings.publish_dir()),
             "min_rows_share": float(os.environ.get("KAOHE_MIN_ROWS_SHARE") or MIN_ROWS_SHARE),
+            "keep": int(os.environ.get("KAOHE_KEEP") or DEFAULT_KEEP),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -34,8 +34,9 @@ create schema if not exists {RAW};
 create table if not exists {RAW}.loads (
     load_id integer primary key, delivery varchar, system varchar, table_name varchar,
     file varchar, file_sha256 varchar, encoding varchar, loaded_at timestamp,
-    rows_read integer, rows_accepted integer, rows_rejected integer
+    rows_read integer, rows_accepted integer, rows_rejected integer, pruned_at timestamp
 );
+alter table {RAW}.loads add column if not exists pruned_at timestamp;
 create table if not exists {RAW}.load_events (
     applied_at timestamp, delivery varchar, table_name varchar, load_id integer, reused boolean
 );
@@ -362,7 +363,7 @@ def _load_table(
     name = contract.name
     existing = con.execute(
         f"select load_id, rows_read, rows_accepted, rows_rejected from {RAW}.loads "
-        "where table_name = ? and file_sha256 = ? order by load_id limit 1",
+        "where table_name = ? and file_sha256 = ? and pruned_at is null order by load_id limit 1",
         [name, table_file.sha256],
     ).fetchall()
     existing = existing[0] if existing else None
@@ -397,7 +398,8 @@ def _load_table(
         _quarantine(con, contract, table_file, frame, violations, rejected, load_id, delivery, pii_key)
     reasons = violations["reason"].value_counts().to_dict() if len(violations) else {}
     con.execute(
-        f"insert into {RAW}.loads values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"insert into {RAW}.loads (load_id, delivery, system, table_name, file, file_sha256, encoding, loaded_at, "
+        "rows_read, rows_accepted, rows_rejected) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             load_id,
             delivery,

@@ -62,3 +62,19 @@ def test_run_refuses_to_start_without_a_real_key(tmp_path, key, message):
     assert run.returncode == 2
     assert message in run.stderr and "secrets.token_hex(32)" in run.stderr and "--demo-key" in run.stderr
     assert not (tmp_path / "k.duckdb").exists()  # nothing was read or written
+
+
+def test_prune_checks_its_option_and_reports_what_it_removed(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "200"}
+    bad = subprocess.run([KAOHE, "prune", "--keep", "0"], capture_output=True, text=True, env=env)
+    assert bad.returncode == 2 and "--keep must be at least 1" in bad.stderr
+    stale = tmp_path / "published" / "runs" / "old-failed-run" / "docs"
+    stale.mkdir(parents=True)
+    done = subprocess.run(
+        [KAOHE, "prune", "--keep", "3", "--warehouse", str(tmp_path / "kaohe.duckdb"),
+         "--publish", str(tmp_path / "published")],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    # fewer publications than --keep: even the report of a failed run stays
+    assert "removed 0 run folder(s)" in done.stdout and "pruned 0 raw load(s)" in done.stdout and stale.exists()
