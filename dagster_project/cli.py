@@ -237,6 +237,11 @@ def _print_report(report) -> None:
         console.print(f"published: {report.published}  (quality report: {report.published / 'docs' / 'quality.html'})")
     elif report.report:
         console.print(f"[red]nothing published[/red]; the last good snapshot stays. Quality report: {report.report}")
+    if report.step_seconds:
+        console.print(
+            "time per step: " + ", ".join(f"{step} {seconds:.1f} s" for step, seconds in report.step_seconds.items()),
+            soft_wrap=True,
+        )
     verdict = "[green]succeeded[/green]" if report.exit_code == 0 else "[red]failed[/red]"
     console.print(f"run {verdict} in {report.seconds:.1f} s; dbt and Dagster log: {report.log}")
 

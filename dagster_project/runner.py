@@ -42,6 +42,7 @@ class RunReport:
     published: Path | None = None  # the snapshot folder, when this run published one
     report: Path | None = None  # the quality report of the run
     warnings: list[str] = field(default_factory=list)
+    step_seconds: dict[str, float] = field(default_factory=dict)  # each step that succeeded
 
     @property
     def failed_checks(self) -> list[CheckOutcome]:
@@ -148,6 +149,8 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None) -> 
                 tracebacks.append(f"{event.step_key or 'run'}: {data.error.to_string()}")
             if event.is_step_failure or not failed_steps:
                 failed_steps.setdefault(message, []).append(event.step_key or "run")
+        elif event.is_step_success:
+            report.step_seconds[event.step_key] = event.event_specific_data.duration_ms / 1000
         elif event.event_type_value == "ASSET_MATERIALIZATION":
             materialization = event.event_specific_data.materialization
             meta = {k: v.value for k, v in materialization.metadata.items()}
