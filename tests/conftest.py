@@ -79,6 +79,20 @@ def clean_run(tmp_path_factory, small_delivery, dbt_manifest):
     return settings, report
 
 
+@pytest.fixture(scope="session")
+def sample_published(tmp_path_factory, dbt_manifest):
+    """The hand-checked sample (sources/sample), run and published once as of 2024-01-31 (2023 is
+    a final, year-end ranking): (folder, settings, report). Tests copy it before changing it."""
+    from dagster_project.runner import run_nightly
+    from dagster_project.settings import PROJECT_ROOT
+
+    tmp = tmp_path_factory.mktemp("sample_published")
+    settings = settings_for(tmp, PROJECT_ROOT / "sources" / "sample")
+    report = run_nightly(settings)
+    assert report.exit_code == 0, (report.failures, report.failed_checks)
+    return tmp, settings, report
+
+
 def run_dbt(args: list[str], warehouse: Path, target: Path):
     """dbt of this environment on `warehouse` (its own target folder), output captured."""
     import subprocess

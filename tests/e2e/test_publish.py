@@ -43,14 +43,10 @@ def _snapshot(settings) -> Path:
     return Path(settings.publish_dir) / "kaohe.duckdb"
 
 
-@pytest.fixture(scope="module")
-def published(tmp_path_factory, dbt_manifest):
-    """The sample, run and published once as of 2024-01-31 (2023 is a final, year-end ranking)."""
-    tmp = tmp_path_factory.mktemp("published")
-    settings = settings_for(tmp, SAMPLE)
-    report = run_nightly(settings)
-    assert report.exit_code == 0, (report.failures, report.failed_checks)
-    return tmp, settings, report
+@pytest.fixture
+def published(sample_published):
+    """The sample, run and published once for the session (conftest.sample_published)."""
+    return sample_published
 
 
 def _copy(published, tmp_path: Path, sources: Path, **extra):

@@ -35,10 +35,8 @@ EXPECTED = {
 
 
 @pytest.fixture(scope="module")
-def sample_run(tmp_path_factory, dbt_manifest):
-    settings = settings_for(tmp_path_factory.mktemp("sample"), SAMPLE, as_of="2024-01-31")
-    report = run_nightly(settings)
-    assert report.exit_code == 0, (report.failures, report.failed_checks)
+def sample_run(sample_published):
+    _, settings, _ = sample_published
     con = duckdb.connect(settings.warehouse, read_only=True)
     yield con
     con.close()
