@@ -87,7 +87,8 @@ def snapshot_register(dbt: DbtCliResource, kaohe: KaoheSettings, snapshot_at: st
 @dbt_assets(manifest=kaohe_dbt.manifest_path, project=kaohe_dbt, dagster_dbt_translator=TRANSLATOR)
 def kaohe_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, kaohe: KaoheSettings):
     # Failing data tests become failed asset checks that the quality gate reports and publishing
-    # refuses; only errors (a model that does not build, a broken test) fail this step.
+    # refuses. This step fails on errors (a model that does not build, a broken test) and when a
+    # failing test made dbt skip the models downstream of it (the gate could not judge them).
     with kaohe.write() as con:
         snapshot_at = latest_delivered_at(con, set(snapshotted_systems()))
     # dbt unit tests check the SQL, not the data: CI runs them (tests/e2e/test_dbt_unit_tests.py).
