@@ -90,7 +90,7 @@ def kaohe_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, kaohe:
     # refuses. This step fails on errors (a model that does not build, a broken test) and when a
     # failing test made dbt skip the models downstream of it (the gate could not judge them).
     with kaohe.write() as con:
-        snapshot_at = latest_delivered_at(con, set(snapshotted_systems()))
+        snapshot_at = latest_delivered_at(con, snapshotted_systems())
     # dbt unit tests check the SQL, not the data: CI runs them (tests/e2e/test_dbt_unit_tests.py).
     invocation = dbt.cli(
         ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars(kaohe, snapshot_at)],

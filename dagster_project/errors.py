@@ -29,6 +29,15 @@ def describe_error(error) -> str:
     return message
 
 
+def exception_text(exc: BaseException | None) -> str:
+    """A live exception in one line: the description of a `dg.Failure`, else type and message."""
+    import dagster as dg
+
+    if isinstance(exc, dg.Failure) and exc.description:
+        return exc.description
+    return f"{type(exc).__name__}: {exc}" if exc is not None else "failed"
+
+
 def failure_message(data) -> str:
     """A step's or a run's failure (StepFailureData / JobFailureData) in one line: the description
     of a `dg.Failure` raised on purpose, else the real exception."""

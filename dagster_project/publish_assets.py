@@ -144,14 +144,15 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
     def published_snapshot(
         context: AssetExecutionContext, kaohe: KaoheSettings, dbt: DbtCliResource
     ) -> dg.MaterializeResult:
-        failures = blocking_failures(run_check_outcomes(context.instance, context.run_id))
+        outcomes = run_check_outcomes(context.instance, context.run_id)
+        failures = blocking_failures(outcomes)
         if failures:
             raise dg.Failure(
                 description=f"quality gate failed, the last good snapshot stays published: {describe(failures)}",
                 allow_retries=False,
             )
         with kaohe.lock():  # nobody else writes the working warehouse while it is read
-            docs = Path(kaohe.publish_dir) / "runs" / context.run_id / "docs"
+            docs = report_path(kaohe.publish_dir, context.run_id).parent
             try:
                 write_lineage_site(dbt, kaohe, docs / "lineage.html")
             except Exception as exc:  # documentation must not stop a publication that passed its gate
@@ -168,7 +169,7 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
         write_report(
             report_path(kaohe.publish_dir, context.run_id),
             context.run_id,
-            run_check_outcomes(context.instance, context.run_id),
+            outcomes,
             VERDICT_PUBLISHED,
             kaohe.as_of_text(),
         )

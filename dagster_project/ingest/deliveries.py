@@ -22,9 +22,8 @@ def ready_deliveries(sources: Path) -> list[Path]:
 
 
 def no_delivery_message(sources: Path) -> str:
-    """Why a run on an empty warehouse has nothing to load, and what to do."""
-    if not sources.is_dir():
-        return f"no delivery found in {sources}: the folder does not exist"
+    """Why a run on an empty warehouse has nothing to load from the existing folder `sources`,
+    and what to do."""
     waiting = sorted(p.name for p in sources.iterdir() if p.is_dir() and not (p / READY_FILE).exists())
     skipped = f"; skipped for lack of {READY_FILE}: {', '.join(waiting)}" if waiting else ""
     return (

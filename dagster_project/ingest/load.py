@@ -14,6 +14,7 @@ import hmac
 import json
 import logging
 import re
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -158,7 +159,7 @@ def delivered_at(delivery: str, applied_at: datetime) -> str:
     return applied_at.isoformat(sep=" ", timespec="seconds")
 
 
-def latest_delivered_at(con: duckdb.DuckDBPyConnection, systems: set[str]) -> str:
+def latest_delivered_at(con: duckdb.DuckDBPyConnection, systems: AbstractSet[str]) -> str:
     """`delivered_at` of the latest delivery applied for any of `systems` ('' when none)."""
     ensure_schema(con)
     if not systems:
@@ -326,16 +327,15 @@ def _load_system(
     delivery: str,
     now: datetime,
 ) -> SystemLoad:
-    contracts = [c for c in load_contracts().values() if c.system == system]
     missing = [name for name, table_file in read.items() if table_file is None]
     con.execute("begin transaction")
     try:
         accepted_keys: dict[str, set[str]] = {}
         loads = []
-        for contract in contracts:
-            table_file = read.get(contract.name)
+        for name, table_file in read.items():  # contract order: parents first
             if table_file is None:
                 continue
+            contract = load_contracts()[name]
             for ref in contract.references:
                 if ref.table not in accepted_keys:
                     accepted_keys[ref.table] = _current_keys(con, load_contracts()[ref.table])

@@ -59,6 +59,10 @@ IMPLAUSIBLE_MIN = 5  # characters: a handful of rare name characters is not a wr
 OTHER_ENCODINGS = ("big5", "shift_jis", "euc_kr")
 
 
+def _non_ascii(text: str) -> int:
+    return len(text) - len(text.encode("ascii", "ignore"))
+
+
 def _plausible_gb(ch: str) -> bool:
     try:
         lead = ch.encode("gb2312")[0]
@@ -85,7 +89,7 @@ def _suspected_encoding(data: bytes) -> str | None:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        wide = len(text) - len(text.encode("ascii", "ignore"))
+        wide = _non_ascii(text)
         share = sum(text.count(ch) for ch in set(text) if ord(ch) > 127 and _east_asian(ch)) / wide if wide else 0.0
         if share > best_share:
             best, best_share = encoding, share
@@ -93,7 +97,7 @@ def _suspected_encoding(data: bytes) -> str | None:
 
 
 def _check_plausible_gb18030(path: Path, data: bytes, text: str) -> None:
-    wide = len(text) - len(text.encode("ascii", "ignore"))
+    wide = _non_ascii(text)
     implausible = sum(text.count(ch) for ch in set(text) if ord(ch) > 127 and not _plausible_gb(ch))
     if implausible >= IMPLAUSIBLE_MIN and implausible > IMPLAUSIBLE_SHARE * wide:
         suspect = _suspected_encoding(data)

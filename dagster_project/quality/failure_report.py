@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dagster_project.errors import failure_message
+from dagster_project.errors import exception_text, failure_message
 from dagster_project.quality.report import (
     VERDICT_BLOCKED,
     VERDICT_FAILED,
@@ -16,12 +16,6 @@ from dagster_project.quality.report import (
     run_check_outcomes,
     write_report,
 )
-
-
-def exception_text(exc: BaseException | None) -> str:
-    if isinstance(exc, dg.Failure) and exc.description:
-        return exc.description
-    return f"{type(exc).__name__}: {exc}" if exc is not None else "failed"
 
 
 def step_failures(instance: dg.DagsterInstance, run_id: str) -> list[str]:
