@@ -108,6 +108,14 @@ def run(
             "embedded sample only (the publication records it).",
         ),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Build, check and publish even when the files in force, as-of date, options and code are "
+            "those of the publication in force (such a run is otherwise skipped after ingestion).",
+        ),
+    ] = False,
 ) -> None:
     """Run the whole nightly job in this process: ingest, dbt build with its tests, quality gate, publish."""
     from datetime import date
@@ -144,6 +152,7 @@ def run(
         only_year=year,
         demo_key=demo_key,
         accept_shrink=accept_shrink,
+        force=force,
     )
     try:
         kaohe.pii_key()
@@ -233,6 +242,11 @@ def _print_report(report) -> None:
         console.print(f"  [red]error[/red] {failure}")
     for warning in report.warnings:
         console.print(f"  [yellow]warning[/yellow] {warning}")
+    if report.up_to_date:
+        console.print(
+            f"nothing new: the files in force, the as-of date, the options and the code are those of publication "
+            f"{report.up_to_date}, which stays current (dbt, the gate and publishing skipped; --force redoes them)"
+        )
     if report.published:
         console.print(f"published: {report.published}  (quality report: {report.published / 'docs' / 'quality.html'})")
     elif report.report:

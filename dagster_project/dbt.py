@@ -2,7 +2,11 @@
 as an asset check, asset groups taken from the project's folders."""
 
 import json
-from collections.abc import Mapping, Sequence
+import logging
+import os
+import shutil
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,12 +16,14 @@ from dagster import AssetExecutionContext
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
+    DbtCliInvocation,
     DbtCliResource,
     DbtProject,
     dbt_assets,
 )
 
 from dagster_project.dbt_manifest import dbt_executable, prepare_manifest
+from dagster_project.fingerprint import NOTHING_NEW, publication_in_force
 from dagster_project.ingest.load import dangling_references, latest_delivered_at
 from dagster_project.resources import KaoheSettings
 from dagster_project.settings import DBT_PROJECT_DIR
@@ -27,6 +33,18 @@ if kaohe_dbt.preparer.using_dagster_dev():
     # Re-parse a changed project under `dagster dev`, with the dbt of this environment
     # (DbtProject.prepare_if_dev would look for `dbt` on PATH, which an unactivated venv lacks).
     prepare_manifest()
+
+
+class _NoResultOfASkippedBuild(logging.Filter):
+    """A run with nothing new (fingerprint.py) skips dbt and the gate on purpose; Dagster would
+    then warn once per blocking check (~270 lines) that it emitted no result. Those lines are
+    dropped; the step's own log line says why nothing ran."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "emitted no result in step" not in record.getMessage()
+
+
+logging.getLogger("dagster._core.execution.plan.active").addFilter(_NoResultOfASkippedBuild())
 
 
 class KaoheTranslator(DagsterDbtTranslator):
@@ -45,8 +63,37 @@ class KaoheTranslator(DagsterDbtTranslator):
 TRANSLATOR = KaoheTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-def dbt_vars(kaohe: KaoheSettings, snapshot_at: str = "") -> str:
-    return json.dumps({"as_of": kaohe.as_of_text(), "snapshot_at": snapshot_at})
+PARTIAL_PARSE = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
+
+
+@contextmanager
+def dbt_parameters(kaohe: KaoheSettings, snapshot_at: str = "") -> Iterator[None]:
+    """The run's parameters for the dbt commands started inside: env vars the macros read when
+    executing (as_of(), snapshot time). Not `--vars`: dbt parses the whole project again (~6 s)
+    whenever a var differs from the last parse, and as_of is a new date every night."""
+    values = {"KAOHE_AS_OF": kaohe.as_of_text(), "KAOHE_SNAPSHOT_AT": snapshot_at}
+    before = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def keep_parse_state(invocation: DbtCliInvocation) -> None:
+    """Make the parse state of a finished dbt command the one the next command starts from
+    (dagster-dbt copies dbt/target/partial_parse.msgpack into each command's target folder): the
+    one written at install was parsed for another warehouse path, and a different profile makes
+    dbt parse everything again."""
+    state = invocation.target_path / "partial_parse.msgpack"
+    if state.exists():
+        staged = PARTIAL_PARSE.with_name(f".partial_parse.{os.getpid()}.tmp")
+        shutil.copyfile(state, staged)
+        os.replace(staged, PARTIAL_PARSE)
 
 
 @cache
@@ -67,21 +114,13 @@ def snapshotted_systems() -> frozenset[str]:
 def snapshot_register(dbt: DbtCliResource, kaohe: KaoheSettings, snapshot_at: str) -> None:
     """The snapshots (and the staging views they read) as the warehouse holds them now, dated
     `snapshot_at`: for each delivery but the last applied by one run (the dbt build takes that)."""
-    dbt.cli(
-        [
-            "build",
-            "--select",
-            "+resource_type:snapshot",
-            "--resource-type",
-            "model",
-            "--resource-type",
-            "snapshot",
-            "--vars",
-            dbt_vars(kaohe, snapshot_at),
-        ],
-        manifest=kaohe_dbt.manifest_path,
-        raise_on_error=True,
-    ).wait()
+    with dbt_parameters(kaohe, snapshot_at):
+        invocation = dbt.cli(
+            ["build", "--select", "+resource_type:snapshot", "--resource-type", "model", "--resource-type", "snapshot"],
+            manifest=kaohe_dbt.manifest_path,
+            raise_on_error=True,
+        ).wait()
+    keep_parse_state(invocation)
 
 
 @dbt_assets(manifest=kaohe_dbt.manifest_path, project=kaohe_dbt, dagster_dbt_translator=TRANSLATOR)
@@ -91,13 +130,21 @@ def kaohe_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, kaohe:
     # failing test made dbt skip the models downstream of it (the gate could not judge them).
     with kaohe.write() as con:
         snapshot_at = latest_delivered_at(con, snapshotted_systems())
+        fingerprint = kaohe.inputs_fingerprint(con)
+    in_force = publication_in_force(Path(kaohe.publish_dir))
+    if in_force and in_force.fingerprint == fingerprint and not kaohe.force:
+        # Nothing new since the publication in force: no output, so Dagster skips the gate and
+        # publishing (their inputs were not materialized), and nothing new is published.
+        context.log.info(
+            f"{NOTHING_NEW}: the files in force, as_of {kaohe.as_of_text()}, the options and the code are those "
+            f"of publication {in_force.run_id}; dbt build, the gate and publishing are skipped (--force redoes them)"
+        )
+        return
     # dbt unit tests check the SQL, not the data: CI runs them (tests/e2e/test_dbt_unit_tests.py).
-    invocation = dbt.cli(
-        ["build", "--exclude-resource-type", "unit_test", "--vars", dbt_vars(kaohe, snapshot_at)],
-        context=context,
-        raise_on_error=False,
-    )
-    yield from invocation.stream()
+    with dbt_parameters(kaohe, snapshot_at):
+        invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False)
+        yield from invocation.stream()
+    keep_parse_state(invocation)
     results = invocation.get_artifact("run_results.json")["results"]
     errors = [r for r in results if r["status"] == "error"]
     if errors:

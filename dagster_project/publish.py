@@ -196,6 +196,8 @@ def publish(
     reason: str | None = None,
     only_year: int | None = None,
     demo_key: bool = False,
+    as_of: str | None = None,
+    inputs_fingerprint: str | None = None,
 ) -> PublishResult:
     """Build the snapshot of `warehouse`'s marts as run `run_id` and make it current."""
     now = now or datetime.now()
@@ -246,12 +248,12 @@ def publish(
         # What this snapshot is: a reader can check it sees one whole publication.
         con.execute(
             f"create table {STAGED}.publication (run_id varchar, published_at timestamp, "
-            "table_name varchar, row_count bigint, pii_key varchar)"
+            "table_name varchar, row_count bigint, pii_key varchar, as_of date, inputs_fingerprint varchar)"
         )
         key_kind = "demo" if demo_key else "installation"
         con.executemany(
-            f"insert into {STAGED}.publication values (?, ?, ?, ?, ?)",
-            [(run_id, now, table, rows, key_kind) for table, rows in result.tables.items()],
+            f"insert into {STAGED}.publication values (?, ?, ?, ?, ?, ?, ?)",
+            [(run_id, now, table, rows, key_kind, as_of, inputs_fingerprint) for table, rows in result.tables.items()],
         )
         con.execute(f"create schema pub.{SCHEMA}")
         for table in [*published, "publication"]:
@@ -273,6 +275,12 @@ def publish(
             f"comment on column pub.{SCHEMA}.publication.pii_key is "
             "'个人信息哈希密钥 — installation (KAOHE_PII_KEY) or demo (the public key of the sample: "
             "person hashes of a demo publication can be reversed)'"
+        )
+        con.execute(f"comment on column pub.{SCHEMA}.publication.as_of is '评价基准日 — the as_of of the run'")
+        con.execute(
+            f"comment on column pub.{SCHEMA}.publication.inputs_fingerprint is "
+            "'输入指纹 — SHA-256 of the files in force, as_of, options and code the snapshot was computed from; "
+            "a run with the same inputs publishes nothing new'"
         )
         con.execute("checkpoint pub")
     finally:

@@ -13,7 +13,6 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource
 
-from dagster_project.dbt import dbt_vars
 from dagster_project.dbt_manifest import MANIFEST
 from dagster_project.ingest.assets import QUARANTINE_SHARE_LIMIT
 from dagster_project.publish import publish, remove_half_built
@@ -39,7 +38,7 @@ SNAPSHOT_KEY = dg.AssetKey(["publish", "snapshot"])
 LINEAGE_CACHE = MANIFEST.parent / "lineage"
 
 
-def write_lineage_site(dbt: DbtCliResource, kaohe: KaoheSettings, target: Path) -> Path:
+def write_lineage_site(dbt: DbtCliResource, target: Path) -> Path:
     """dbt's docs as one self-contained page (lineage and every column's description), next to
     the snapshot it documents; it needs no internet. The page depends on the dbt project only
     (models, columns, descriptions), so it is generated once per manifest and copied after."""
@@ -51,7 +50,7 @@ def write_lineage_site(dbt: DbtCliResource, kaohe: KaoheSettings, target: Path) 
             # only add compiled SQL to the page, for twice the time.
             shutil.copyfile(MANIFEST, Path(tmp) / "manifest.json")
             invocation = dbt.cli(
-                ["docs", "generate", "--static", "--no-compile", "--vars", dbt_vars(kaohe)],
+                ["docs", "generate", "--static", "--no-compile"],
                 target_path=Path(tmp),
                 raise_on_error=True,
             )
@@ -151,10 +150,12 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
                 description=f"quality gate failed, the last good snapshot stays published: {describe(failures)}",
                 allow_retries=False,
             )
+        with kaohe.write() as con:
+            fingerprint = kaohe.inputs_fingerprint(con)
         with kaohe.lock():  # nobody else writes the working warehouse while it is read
             docs = report_path(kaohe.publish_dir, context.run_id).parent
             try:
-                write_lineage_site(dbt, kaohe, docs / "lineage.html")
+                write_lineage_site(dbt, docs / "lineage.html")
             except Exception as exc:  # documentation must not stop a publication that passed its gate
                 context.log.warning(f"dbt docs were not generated, the snapshot is published without them: {exc}")
             result = publish(
@@ -165,6 +166,8 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
                 reason=kaohe.reopen_reason or None,
                 only_year=kaohe.only_year,
                 demo_key=kaohe.demo_key,
+                as_of=kaohe.as_of_text(),
+                inputs_fingerprint=fingerprint,
             )
         write_report(
             report_path(kaohe.publish_dir, context.run_id),

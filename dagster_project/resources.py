@@ -14,6 +14,7 @@ import duckdb
 from pydantic import Field
 
 from dagster_project import settings
+from dagster_project.fingerprint import inputs_fingerprint
 from dagster_project.ingest.load import MIN_ROWS_SHARE
 from dagster_project.lock import writer_lock
 from dagster_project.retention import DEFAULT_KEEP
@@ -37,6 +38,7 @@ class KaoheSettings(dg.ConfigurableResource):
     accept_shrink: list[str] = Field(default_factory=list)
     min_rows_share: float = MIN_ROWS_SHARE  # a smaller table is refused as a likely partial export
     keep: int = DEFAULT_KEEP  # publications (and deliveries' raw loads) kept after each run; see retention.py
+    force: bool = False  # compute and publish even when nothing changed since the publication in force
 
     @classmethod
     def from_env(cls, **overrides: object) -> KaoheSettings:
@@ -61,6 +63,18 @@ class KaoheSettings(dg.ConfigurableResource):
 
     def as_of_text(self) -> str:
         return self.evaluation_date().isoformat()
+
+    def inputs_fingerprint(self, con: duckdb.DuckDBPyConnection) -> str:
+        """What a run would publish from (fingerprint.py): files in force, as_of, options, code."""
+        return inputs_fingerprint(
+            con,
+            as_of=self.as_of_text(),
+            pii_key=self.pii_key(),
+            demo_key=self.demo_key,
+            reopen_year=self.reopen_year,
+            reopen_reason=self.reopen_reason,
+            only_year=self.only_year,
+        )
 
     def pii_key(self) -> bytes:
         """The personal-data hash key (settings.pii_key): the demo key only when asked for."""

@@ -13,11 +13,13 @@ from pathlib import Path
 
 from dagster_project.dbt_manifest import prepare_manifest
 from dagster_project.errors import failure_message
+from dagster_project.fingerprint import publication_in_force
 from dagster_project.lock import writer_lock
 from dagster_project.quality.report import CheckOutcome, blocking_failures, outcome_of
 from dagster_project.resources import KaoheSettings
 
 EventCallback = Callable[[object], None]
+PUBLISH_STEP = "publish__snapshot"  # the step key of the publishing asset
 
 
 @dataclass
@@ -43,6 +45,7 @@ class RunReport:
     report: Path | None = None  # the quality report of the run
     warnings: list[str] = field(default_factory=list)
     step_seconds: dict[str, float] = field(default_factory=dict)  # each step that succeeded
+    up_to_date: str = ""  # the run id of the publication in force, when nothing new was there to publish
 
     @property
     def failed_checks(self) -> list[CheckOutcome]:
@@ -140,6 +143,7 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None) -> 
     )
     tracebacks = []
     failed_steps: dict[str, list[str]] = {}  # message → steps that failed with it (one line for all)
+    skipped: set[str] = set()
     for event in result.all_events:
         if event.is_step_failure or event.is_run_failure:
             data = event.step_failure_data if event.is_step_failure else event.job_failure_data
@@ -149,6 +153,8 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None) -> 
                 tracebacks.append(f"{event.step_key or 'run'}: {data.error.to_string()}")
             if event.is_step_failure or not failed_steps:
                 failed_steps.setdefault(message, []).append(event.step_key or "run")
+        elif event.is_step_skipped:
+            skipped.add(event.step_key)
         elif event.is_step_success:
             report.step_seconds[event.step_key] = event.event_specific_data.duration_ms / 1000
         elif event.event_type_value == "ASSET_MATERIALIZATION":
@@ -180,6 +186,10 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None) -> 
                     )
                 )
     report.failures = [f"{', '.join(steps)}: {message}" for message, steps in failed_steps.items()]
+    if result.success and PUBLISH_STEP in skipped:
+        # The dbt step found nothing new since the publication in force (fingerprint.py).
+        in_force = publication_in_force(Path(kaohe.publish_dir))
+        report.up_to_date = in_force.run_id if in_force else "?"
     report.checks = [outcome_of(evaluation) for evaluation in result.get_asset_check_evaluations()]
     if tracebacks:
         with log_path.open("a", encoding="utf-8") as log:

@@ -1,7 +1,11 @@
-{#- The evaluation date (METHODOLOGY §11): var as_of, else today in Asia/Shanghai. -#}
+{#- The evaluation date (METHODOLOGY §11): var as_of (unit tests, dbt by hand), else env var
+    KAOHE_AS_OF (set by kaohe for each dbt command: a var would make dbt parse the whole project
+    again whenever it changes; read only when executing, so parsing never depends on it), else
+    today in Asia/Shanghai. -#}
 {% macro as_of() -%}
-    {%- if var('as_of', '') -%}
-        cast('{{ var("as_of") }}' as date)
+    {%- set value = var('as_of', '') or (env_var('KAOHE_AS_OF', '') if execute else '') -%}
+    {%- if value -%}
+        cast('{{ value }}' as date)
     {%- else -%}
         cast(timezone('Asia/Shanghai', current_timestamp) as date)
     {%- endif -%}

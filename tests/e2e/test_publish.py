@@ -85,12 +85,38 @@ def test_clean_run_publishes_duckdb_and_parquet_with_the_same_rows(published):
         con.close()
 
 
+def test_an_unchanged_rerun_publishes_nothing_new_and_force_overrides_it(published, tmp_path):
+    _, _, first = published
+    settings = _copy(published, tmp_path, SAMPLE)
+    runs = Path(settings.publish_dir) / "runs"
+    before = sorted(p.name for p in runs.iterdir())
+    current = (Path(settings.publish_dir) / "current").resolve()
+
+    again = run_nightly(settings)
+
+    assert again.exit_code == 0 and not again.failures
+    assert again.up_to_date == first.run_id and again.published is None
+    assert "publish__quality_gate" not in again.step_seconds and "publish__snapshot" not in again.step_seconds
+    assert sorted(p.name for p in runs.iterdir()) == before  # no new run folder
+    assert (Path(settings.publish_dir) / "current").resolve() == current
+    log = again.log.read_text(encoding="utf-8")
+    assert "nothing new since the publication in force: the files in force, as_of 2024-01-31" in log
+    # the fingerprint is published, and a rerun under another as_of or with --force is not skipped
+    # (test_a_reader_during_a_run…, test_a_run_stopped_before_its_switch…)
+    con = duckdb.connect(str(_snapshot(settings)), read_only=True)
+    try:
+        recorded = con.execute(f"select distinct as_of, length(inputs_fingerprint) from {SCHEMA}.publication")
+        assert [(str(d), n) for d, n in recorded.fetchall()] == [("2024-01-31", 64)]
+    finally:
+        con.close()
+
+
 def test_a_run_stopped_before_its_switch_leaves_no_false_report_and_no_half_built_snapshot(
     published, tmp_path, monkeypatch
 ):
     from dagster_project import publish_assets
 
-    settings = _copy(published, tmp_path, SAMPLE)
+    settings = _copy(published, tmp_path, SAMPLE, force=True)  # same inputs: only --force reruns them
     runs = Path(settings.publish_dir) / "runs"
     stale = runs / ".killed-run.building"
     (stale / "parquet").mkdir(parents=True)  # what a run killed mid-publication leaves
