@@ -1,10 +1,12 @@
 """dbt inside Dagster: one cached DbtProject, `dbt build` streamed so every dbt test surfaces
 as an asset check, asset groups taken from the project's folders."""
 
+import importlib
 import json
 import logging
 import os
 import shutil
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache
@@ -22,7 +24,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from dagster_project.dbt_manifest import dbt_executable, prepare_manifest
+from dagster_project.dbt_manifest import dbt_executable, prepare_manifest, prune_command_folders
 from dagster_project.fingerprint import NOTHING_NEW, publication_in_force
 from dagster_project.ingest.load import dangling_references, latest_delivered_at
 from dagster_project.resources import KaoheSettings
@@ -85,15 +87,16 @@ def dbt_parameters(kaohe: KaoheSettings, snapshot_at: str = "") -> Iterator[None
 
 
 def keep_parse_state(invocation: DbtCliInvocation) -> None:
-    """Make the parse state of a finished dbt command the one the next command starts from
-    (dagster-dbt copies dbt/target/partial_parse.msgpack into each command's target folder): the
+    """After a dbt command: its parse state becomes the one the next command starts from
+    (dagster-dbt copies dbt/target/partial_parse.msgpack into each command's target folder; the
     one written at install was parsed for another warehouse path, and a different profile makes
-    dbt parse everything again."""
+    dbt parse everything again), and old command folders are pruned (prune_command_folders)."""
     state = invocation.target_path / "partial_parse.msgpack"
     if state.exists():
         staged = PARTIAL_PARSE.with_name(f".partial_parse.{os.getpid()}.tmp")
         shutil.copyfile(state, staged)
         os.replace(staged, PARTIAL_PARSE)
+    prune_command_folders()
 
 
 @cache
@@ -141,6 +144,9 @@ def kaohe_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, kaohe:
         )
         return
     # dbt unit tests check the SQL, not the data: CI runs them (tests/e2e/test_dbt_unit_tests.py).
+    # Great Expectations takes ~4.5 s to import; the gate needs it next. Importing it now, on the
+    # core dbt's single-threaded Python leaves idle, takes that off the run's critical path.
+    threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
     with dbt_parameters(kaohe, snapshot_at):
         invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False)
         yield from invocation.stream()

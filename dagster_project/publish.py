@@ -20,6 +20,7 @@ run was asked to `--reopen` the year with a reason, which records a new revision
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+
+from dagster_project.dbt_manifest import MANIFEST
 
 STORAGE_VERSION = "v1.0.0"
 SCHEMA = "marts"
@@ -150,19 +153,26 @@ def _tables(con: duckdb.DuckDBPyConnection, database: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def _copy_comments(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    for (comment,) in con.execute(
-        "select comment from duckdb_tables() where database_name = 'wh' and schema_name = ? and table_name = ? "
-        "and comment is not null",
-        [SCHEMA, table],
-    ).fetchall():
-        con.execute(f"comment on table pub.{SCHEMA}.{table} is {_quote(comment)}")
-    for column, comment in con.execute(
-        "select column_name, comment from duckdb_columns() where database_name = 'wh' and schema_name = ? "
-        "and table_name = ? and comment is not null",
-        [SCHEMA, table],
-    ).fetchall():
-        con.execute(f'comment on column pub.{SCHEMA}.{table}."{column}" is {_quote(comment)}')
+def model_docs(manifest: Path = MANIFEST) -> dict[str, tuple[str, dict[str, str]]]:
+    """Each dbt model's description and column descriptions, from dbt's manifest. The publication
+    carries them as DuckDB comments; dbt's persist_docs would write them into the working
+    warehouse on every build (hundreds of statements a run) for nobody to read there."""
+    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
+    return {
+        node["name"]: (node["description"], {c: col["description"] for c, col in node["columns"].items()})
+        for node in nodes
+        if node["resource_type"] == "model"
+    }
+
+
+def _comment(con: duckdb.DuckDBPyConnection, table: str, docs: tuple[str, dict[str, str]]) -> None:
+    description, columns = docs
+    if description:
+        con.execute(f"comment on table pub.{SCHEMA}.{table} is {_quote(description)}")
+    present = {r[0] for r in con.execute(f"describe pub.{SCHEMA}.{table}").fetchall()}
+    for column, text in columns.items():
+        if text and column in present:
+            con.execute(f'comment on column pub.{SCHEMA}.{table}."{column}" is {_quote(text)}')
 
 
 def _quote(text: str) -> str:
@@ -260,13 +270,14 @@ def publish(
             con.execute(f"create table pub.{SCHEMA}.{table} as select * from {STAGED}.{table} order by all")
             target = building / "parquet" / f"{table}.parquet"
             con.execute(f"copy pub.{SCHEMA}.{table} to {_quote(str(target))} (format parquet)")
+        docs = model_docs()
         for table in published:
             if table in HISTORY_DDL:
                 for column, doc in HISTORY_DDL[table][1].items():
                     target = f"table pub.{SCHEMA}.{table}" if not column else f"column pub.{SCHEMA}.{table}.{column}"
                     con.execute(f"comment on {target} is {_quote(doc)}")
-            else:
-                _copy_comments(con, table)
+            elif table in docs:
+                _comment(con, table, docs[table])
         con.execute(
             f"comment on table pub.{SCHEMA}.publication is "
             "'发布信息 — the run that published this snapshot, when, and the rows of each table.'"

@@ -56,3 +56,19 @@ def test_a_ranking_without_scores_for_an_evaluated_year_fails_a_blocking_dbt_tes
     manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
     test = next(n for n in manifest["nodes"].values() if n["name"] == "assert_every_evaluated_year_is_scored")
     assert test["config"]["severity"].lower() == "error"  # blocking: the gate refuses to publish
+
+
+def test_a_null_in_a_required_mart_column_fails_the_models_not_null_test(clean_run, tmp_path):
+    settings, _ = clean_run
+    warehouse = tmp_path / "kaohe.duckdb"
+    shutil.copy(settings.warehouse, warehouse)
+    con = duckdb.connect(str(warehouse))
+    try:
+        first, second = [r[0] for r in con.execute("select unit_code from marts.unit_scores limit 2").fetchall()]
+        con.execute("update marts.unit_scores set total_score = null where unit_code = ?", [first])
+        con.execute("update marts.unit_scores set grade = null, unit_name = null where unit_code = ?", [second])
+    finally:
+        con.close()
+    done = run_dbt(["test", "--select", "test_name:not_null_columns,unit_scores"], warehouse, tmp_path / "t")
+    # one failing row per null cell of a required column; unit_name may be null (not in the test)
+    assert done.returncode == 1 and "FAIL 2 not_null_columns_unit_scores_" in done.stdout, done.stdout[-3000:]
