@@ -2,10 +2,10 @@
 
 Generates the delivery into a temporary folder and runs `kaohe run` in child processes (wall
 time and peak memory): once on the six-unit sample (the fixed start-up cost), once on the
-delivery, and once more on the same, unchanged delivery (target ≤ 10 s, nothing published). It prints the time of each step of the
-run, the rows per table, the time DuckDB alone needs to read the same CSV files (the floor no
-pipeline can beat) and the ratios of issue 10's targets. The data are synthetic: the runs use
-the demo key of the personal-data hash.
+delivery, and once more on the same, unchanged delivery (target: ≤ 10 s, nothing published).
+It prints the time of each step of the run, the rows per table, the time DuckDB alone needs to
+read the same CSV files (the floor no pipeline can beat) and the ratios of issue 10's targets.
+The data are synthetic: the runs use the demo key of the personal-data hash.
 """
 
 from __future__ import annotations
