@@ -59,6 +59,9 @@ def write_lineage_site(dbt: DbtCliResource, target: Path) -> Path:
             staged = cached.with_suffix(f".{os.getpid()}.tmp")
             shutil.copyfile(Path(tmp) / "static_index.html", staged)
             os.replace(staged, cached)
+        # pages of earlier versions of the dbt project (~3.5 MB each): the newest few are kept
+        for old in sorted(LINEAGE_CACHE.glob("*.html"), key=lambda p: p.stat().st_mtime, reverse=True)[3:]:
+            old.unlink(missing_ok=True)
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(cached, target)
     return target
