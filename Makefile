@@ -26,10 +26,12 @@ run: $(INSTALLED) $(SAMPLE)/_READY
 test: $(INSTALLED) lint
 	$(BIN)/python -m pytest -q
 
+# sqlfluff's dbt templater parses into dbt/target too: a warehouse named kaohe.duckdb leaves a
+# parse state the next run can reuse (dbt.adopt_parse_state).
 lint: $(INSTALLED)
 	$(BIN)/ruff check dagster_project tests
 	$(BIN)/ruff format --check dagster_project tests
-	mkdir -p dbt/target && cd dbt && KAOHE_WAREHOUSE=$(CURDIR)/dbt/target/lint.duckdb ../$(BIN)/sqlfluff lint models tests
+	mkdir -p dbt/target/lint && cd dbt && KAOHE_WAREHOUSE=$(CURDIR)/dbt/target/lint/kaohe.duckdb ../$(BIN)/sqlfluff lint models tests
 
 # The Dagster instance of `make dev`: run history kept between sessions, one run at a time.
 DAGSTER_HOME ?= $(CURDIR)/warehouse/dagster

@@ -1,10 +1,12 @@
 """dbt inside Dagster: one cached DbtProject, `dbt build` streamed so every dbt test surfaces
 as an asset check, asset groups taken from the project's folders."""
 
+import hashlib
 import importlib
 import json
 import logging
 import os
+import pprint
 import shutil
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -75,6 +77,7 @@ def dbt_parameters(kaohe: KaoheSettings, snapshot_at: str = "") -> Iterator[None
     whenever a var differs from the last parse, and as_of is a new date every night."""
     values = {"KAOHE_AS_OF": kaohe.as_of_text(), "KAOHE_SNAPSHOT_AT": snapshot_at}
     before = {name: os.environ.get(name) for name in values}
+    adopt_parse_state(Path(kaohe.warehouse).resolve())
     os.environ.update(values)
     try:
         yield
@@ -84,6 +87,40 @@ def dbt_parameters(kaohe: KaoheSettings, snapshot_at: str = "") -> Iterator[None
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def profile_hash(warehouse: Path) -> str:
+    """dbt's hash of the connection of profiles.yml for `warehouse` (dbt.parser.manifest: the
+    connection info of the credentials, sorted and pretty-printed, SHA-256)."""
+    from dbt.adapters.duckdb.credentials import DuckDBCredentials
+
+    credentials = DuckDBCredentials.from_dict({"path": str(warehouse), "database": warehouse.stem, "schema": "main"})
+    return hashlib.sha256(pprint.pformat(sorted(credentials.connection_info())).encode()).hexdigest()
+
+
+def adopt_parse_state(warehouse: Path) -> None:
+    """Let the next dbt command partially parse on another warehouse path. dbt parses the whole
+    project again (~6 s) when the profile's hash differs from the saved state's, and the path of
+    the warehouse is part of it, though what dbt parses depends on it only through the database
+    name (the file's stem), written into every node. So when the saved state's nodes carry the
+    same database name, its profile hash is set to this warehouse's. Should the profile differ
+    in anything else, the hash computed here differs from dbt's and dbt parses in full, as it
+    would have anyway."""
+    if not PARTIAL_PARSE.exists():
+        return
+    import msgpack  # dagster-dbt's own dependency (it edits this file the same way for seeds)
+
+    data = msgpack.unpackb(PARTIAL_PARSE.read_bytes(), raw=False, strict_map_key=False)
+    nodes = data.get("nodes", {}).values()
+    databases = {node.get("database") for node in nodes if node.get("resource_type") == "model"}
+    wanted = profile_hash(warehouse)
+    checksum = data.get("state_check", {}).get("profile_hash", {})
+    if databases != {warehouse.stem} or checksum.get("checksum") == wanted:
+        return
+    checksum["checksum"] = wanted
+    staged = PARTIAL_PARSE.with_name(f".partial_parse.{os.getpid()}.tmp")
+    staged.write_bytes(msgpack.packb(data))
+    os.replace(staged, PARTIAL_PARSE)
 
 
 def keep_parse_state(invocation: DbtCliInvocation) -> None:
