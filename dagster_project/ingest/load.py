@@ -282,28 +282,56 @@ def _read_system(
     system: str,
     accept_shrink: frozenset[str],
     min_rows_share: float,
-) -> dict[str, TableFile | None]:
+) -> dict[str, TableFile | KnownFile | None]:
     """Every table file of the system, read and checked as a whole before anything is written
     (None: no file for the table in this delivery)."""
-    read: dict[str, TableFile | None] = {}
+    read: dict[str, TableFile | KnownFile | None] = {}
     for contract in load_contracts().values():
         if contract.system != system:
             continue
         path = find_table_file(delivery_dir / system, contract)
-        read[contract.name] = None if path is None else read_table_file(path, contract)
+        if path is not None:
+            read[contract.name] = _known_file(con, contract, path) or read_table_file(path, contract)
+        else:
+            read[contract.name] = None
     for contract_name, table_file in read.items():
         if table_file is not None and not {contract_name, contract_name.split(".")[1]} & accept_shrink:
             _refuse_shrink(con, contract_name, table_file, min_rows_share)
     return read
 
 
-def _refuse_shrink(con: duckdb.DuckDBPyConnection, name: str, table_file: TableFile, min_rows_share: float) -> None:
+@dataclass(frozen=True)
+class KnownFile:
+    """A file whose very bytes were loaded before (same table, same SHA-256, rows not pruned):
+    its load is reused, so it is not parsed or checked again."""
+
+    path: Path
+    sha256: str
+    rows: int
+
+
+def _known_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> KnownFile | None:
+    try:
+        sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None  # read_table_file says why
+    known = con.execute(
+        f"select rows_read from {RAW}.loads where table_name = ? and file_sha256 = ? and pruned_at is null "
+        "order by load_id limit 1",
+        [contract.name, sha256],
+    ).fetchall()
+    return KnownFile(path, sha256, known[0][0]) if known else None
+
+
+def _refuse_shrink(
+    con: duckdb.DuckDBPyConnection, name: str, table_file: TableFile | KnownFile, min_rows_share: float
+) -> None:
     current = con.execute(
         f"select l.rows_read, l.delivery, l.file_sha256 from {RAW}.current_loads c join {RAW}.loads l using (load_id) "
         "where c.table_name = ?",
         [name],
     ).fetchall()
-    rows = len(table_file.frame)
+    rows = table_file.rows if isinstance(table_file, KnownFile) else len(table_file.frame)
     if current and current[0][2] == table_file.sha256:
         return  # the file in force, delivered again: nothing shrank
     before = f"; the current load (delivery {current[0][1]}) has {current[0][0]:,} rows" if current else ""
@@ -322,7 +350,7 @@ def _load_system(
     con: duckdb.DuckDBPyConnection,
     delivery_dir: Path,
     system: str,
-    read: dict[str, TableFile | None],
+    read: dict[str, TableFile | KnownFile | None],
     pii_key: bytes,
     delivery: str,
     now: datetime,

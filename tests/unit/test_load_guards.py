@@ -79,3 +79,24 @@ def test_a_table_within_the_share_loads_and_a_first_empty_table_is_refused(tmp_p
             load_system(fresh, _delivery(tmp_path, "20240103", 0), "staffing", KEY)
     finally:
         fresh.close()
+
+
+def test_a_file_loaded_before_is_reused_without_being_parsed_again(tmp_path, loaded, monkeypatch):
+    from dagster_project.ingest import load
+
+    def parse(path, _contract):
+        parsed.append(path.name)
+        return read_table_file(path, _contract)
+
+    parsed: list[str] = []
+    read_table_file = load.read_table_file
+    monkeypatch.setattr(load, "read_table_file", parse)
+    again = _delivery(tmp_path, "20240102", 29)  # every staffing file byte for byte as loaded
+    (again / "staffing" / "units.csv").write_text(
+        (SAMPLE / "staffing" / "units.csv").read_text(encoding="utf-8") + "\n", encoding="utf-8"
+    )  # one file changed (a trailing blank line): only it is parsed
+    result = load_system(loaded, again, "staffing", KEY)
+    assert parsed == ["units.csv"]
+    reused = {t.table: t.reused for t in result.tables}
+    assert reused == {"staffing.units": False, "staffing.divisions": True, "staffing.establishment": True,
+                      "staffing.persons": True}  # fmt: skip
