@@ -34,22 +34,7 @@ from dagster_project.dbt_manifest import MANIFEST
 STORAGE_VERSION = "v1.0.0"
 SCHEMA = "marts"
 STAGED = "staged"  # in-memory database where a publication is assembled before it is written
-# Published marts keyed by year: a kept final ranking keeps all of them for its year.
-YEAR_TABLES = [
-    "unit_scores",
-    "score_line_items",
-    "task_scores",
-    "task_lights",
-    "negative_list",
-    "dim_indicator",
-    "dim_period",
-    "dim_methodology",
-    "unit_efficiency",
-    "unit_establishment_by_type",
-    "staffing_signals",
-    "register_crosschecks",
-]
-OTHER_TABLES = ["dim_unit", "quarantine"]
+BY_YEAR, WHOLE = "by_year", "whole"  # meta.publish of a mart (dbt_project.yml, the marts' YAML)
 HISTORY_DDL = {
     "ranking_revisions": (
         "year integer, revision integer, published_at timestamp, reason varchar, units_changed integer, run_id varchar",
@@ -153,6 +138,17 @@ def _tables(con: duckdb.DuckDBPyConnection, database: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+def published_marts(manifest: Path = MANIFEST) -> dict[str, str]:
+    """The dbt models to publish and how (meta.publish: by_year | whole), from dbt's manifest:
+    the dbt project declares what is published, not a list kept here."""
+    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
+    return {
+        node["name"]: node["config"]["meta"]["publish"]
+        for node in sorted(nodes, key=lambda n: n["name"])
+        if node["resource_type"] == "model" and node["config"].get("meta", {}).get("publish") in (BY_YEAR, WHOLE)
+    }
+
+
 def model_docs(manifest: Path = MANIFEST) -> dict[str, tuple[str, dict[str, str]]]:
     """Each dbt model's description and column descriptions, from dbt's manifest. The publication
     carries them as DuckDB comments; dbt's persist_docs would write them into the working
@@ -233,10 +229,11 @@ def publish(
         con.execute(f"attach ':memory:' as {STAGED}")
         available = _tables(con, "wh")
         previous_tables = _tables(con, "prev") if previous is not None else set()
-        year_tables = [t for t in YEAR_TABLES if t in available]
+        marts = {t: how for t, how in published_marts().items() if t in available}
+        year_tables = [t for t, how in marts.items() if how == BY_YEAR]
         # Tables are assembled in memory, then written once, each ordered (by its grain, the
         # leading columns): two publications of the same input are equal row by row.
-        for table in [*year_tables, *(t for t in OTHER_TABLES if t in available)]:
+        for table in marts:
             con.execute(f"create table {STAGED}.{table} as select * from wh.{SCHEMA}.{table}")
         if only_year is not None and previous is not None:
             for table in year_tables:
@@ -252,7 +249,7 @@ def publish(
             else:
                 con.execute(f"create table {STAGED}.{table} ({columns})")
         _keep_final_rankings(con, result, previous_tables, year_tables, run_id, now, reopen_year, reason)
-        published = [*year_tables, *(t for t in OTHER_TABLES if t in available), *HISTORY_DDL]
+        published = [*marts, *HISTORY_DDL]
         for table in published:
             result.tables[table] = con.execute(f"select count(*) from {STAGED}.{table}").fetchall()[0][0]
         # What this snapshot is: a reader can check it sees one whole publication.
