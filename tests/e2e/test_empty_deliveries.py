@@ -37,16 +37,26 @@ def test_no_delivery_on_an_empty_warehouse_fails_and_names_the_folders_waiting_f
     assert "published:" not in out and not (tmp_path / "w" / "published" / "current").exists()
 
 
-def test_a_ranking_without_scores_for_an_evaluated_year_fails_a_blocking_dbt_test(clean_run, tmp_path):
-    settings, _ = clean_run
+def _changed_copy(clean_run, tmp_path: Path, *statements: str) -> Path:
+    """A copy of the clean run's warehouse with `statements` applied ({first}/{second}: the first
+    two units of unit_scores)."""
     warehouse = tmp_path / "kaohe.duckdb"
-    shutil.copy(settings.warehouse, warehouse)
+    shutil.copy(clean_run[0].warehouse, warehouse)
     con = duckdb.connect(str(warehouse))
     try:
-        year = con.execute("select max(year) from marts.unit_scores").fetchall()[0][0]
-        con.execute("delete from marts.unit_scores where year = ?", [year])
+        first, second = [r[0] for r in con.execute("select unit_code from marts.unit_scores limit 2").fetchall()]
+        for statement in statements:
+            con.execute(statement.format(first=first, second=second))
     finally:
         con.close()
+    return warehouse
+
+
+def test_a_ranking_without_scores_for_an_evaluated_year_fails_a_blocking_dbt_test(clean_run, tmp_path):
+    settings, _ = clean_run
+    warehouse = _changed_copy(
+        clean_run, tmp_path, "delete from marts.unit_scores where year = (select max(year) from marts.unit_scores)"
+    )
     vars_ = json.dumps({"as_of": settings.as_of})
     done = run_dbt(
         ["test", "--select", "assert_every_evaluated_year_is_scored", "--vars", vars_], warehouse, tmp_path / "t"
@@ -59,16 +69,12 @@ def test_a_ranking_without_scores_for_an_evaluated_year_fails_a_blocking_dbt_tes
 
 
 def test_a_null_in_a_required_mart_column_fails_the_models_not_null_test(clean_run, tmp_path):
-    settings, _ = clean_run
-    warehouse = tmp_path / "kaohe.duckdb"
-    shutil.copy(settings.warehouse, warehouse)
-    con = duckdb.connect(str(warehouse))
-    try:
-        first, second = [r[0] for r in con.execute("select unit_code from marts.unit_scores limit 2").fetchall()]
-        con.execute("update marts.unit_scores set total_score = null where unit_code = ?", [first])
-        con.execute("update marts.unit_scores set grade = null, unit_name = null where unit_code = ?", [second])
-    finally:
-        con.close()
+    warehouse = _changed_copy(
+        clean_run,
+        tmp_path,
+        "update marts.unit_scores set total_score = null where unit_code = '{first}'",
+        "update marts.unit_scores set grade = null, unit_name = null where unit_code = '{second}'",
+    )
     done = run_dbt(["test", "--select", "test_name:not_null_columns,unit_scores"], warehouse, tmp_path / "t")
     # one failing row per null cell of a required column; unit_name may be null (not in the test)
     assert done.returncode == 1 and "FAIL 2 not_null_columns_unit_scores_" in done.stdout, done.stdout[-3000:]
