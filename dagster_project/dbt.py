@@ -1,13 +1,10 @@
 """dbt inside Dagster: one cached DbtProject, `dbt build` streamed so every dbt test surfaces
 as an asset check, asset groups taken from the project's folders."""
 
-import hashlib
 import importlib
 import json
 import logging
 import os
-import pprint
-import shutil
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -20,13 +17,12 @@ from dagster import AssetExecutionContext
 from dagster_dbt import (
     DagsterDbtTranslator,
     DagsterDbtTranslatorSettings,
-    DbtCliInvocation,
     DbtCliResource,
     DbtProject,
     dbt_assets,
 )
 
-from dagster_project.dbt_manifest import dbt_executable, prepare_manifest, prune_command_folders
+from dagster_project.dbt_manifest import adopt_parse_state, dbt_executable, keep_parse_state, prepare_manifest
 from dagster_project.fingerprint import NOTHING_NEW, publication_in_force
 from dagster_project.ingest.load import dangling_references, latest_delivered_at
 from dagster_project.resources import KaoheSettings
@@ -67,9 +63,6 @@ class KaoheTranslator(DagsterDbtTranslator):
 TRANSLATOR = KaoheTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
-PARTIAL_PARSE = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
-
-
 @contextmanager
 def dbt_parameters(kaohe: KaoheSettings, snapshot_at: str = "") -> Iterator[None]:
     """The run's parameters for the dbt commands started inside: env vars the macros read when
@@ -87,53 +80,6 @@ def dbt_parameters(kaohe: KaoheSettings, snapshot_at: str = "") -> Iterator[None
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-def profile_hash(warehouse: Path) -> str:
-    """dbt's hash of the connection of profiles.yml for `warehouse` (dbt.parser.manifest: the
-    connection info of the credentials, sorted and pretty-printed, SHA-256)."""
-    from dbt.adapters.duckdb.credentials import DuckDBCredentials
-
-    credentials = DuckDBCredentials.from_dict({"path": str(warehouse), "database": warehouse.stem, "schema": "main"})
-    return hashlib.sha256(pprint.pformat(sorted(credentials.connection_info())).encode()).hexdigest()
-
-
-def adopt_parse_state(warehouse: Path) -> None:
-    """Let the next dbt command partially parse on another warehouse path. dbt parses the whole
-    project again (~6 s) when the profile's hash differs from the saved state's, and the path of
-    the warehouse is part of it, though what dbt parses depends on it only through the database
-    name (the file's stem), written into every node. So when the saved state's nodes carry the
-    same database name, its profile hash is set to this warehouse's. Should the profile differ
-    in anything else, the hash computed here differs from dbt's and dbt parses in full, as it
-    would have anyway."""
-    if not PARTIAL_PARSE.exists():
-        return
-    import msgpack  # dagster-dbt's own dependency (it edits this file the same way for seeds)
-
-    data = msgpack.unpackb(PARTIAL_PARSE.read_bytes(), raw=False, strict_map_key=False)
-    nodes = data.get("nodes", {}).values()
-    databases = {node.get("database") for node in nodes if node.get("resource_type") == "model"}
-    wanted = profile_hash(warehouse)
-    checksum = data.get("state_check", {}).get("profile_hash", {})
-    if databases != {warehouse.stem} or checksum.get("checksum") == wanted:
-        return
-    checksum["checksum"] = wanted
-    staged = PARTIAL_PARSE.with_name(f".partial_parse.{os.getpid()}.tmp")
-    staged.write_bytes(msgpack.packb(data))
-    os.replace(staged, PARTIAL_PARSE)
-
-
-def keep_parse_state(invocation: DbtCliInvocation) -> None:
-    """After a dbt command: its parse state becomes the one the next command starts from
-    (dagster-dbt copies dbt/target/partial_parse.msgpack into each command's target folder; the
-    one written at install was parsed for another warehouse path, and a different profile makes
-    dbt parse everything again), and old command folders are pruned (prune_command_folders)."""
-    state = invocation.target_path / "partial_parse.msgpack"
-    if state.exists():
-        staged = PARTIAL_PARSE.with_name(f".partial_parse.{os.getpid()}.tmp")
-        shutil.copyfile(state, staged)
-        os.replace(staged, PARTIAL_PARSE)
-    prune_command_folders()
 
 
 @cache
@@ -160,7 +106,7 @@ def snapshot_register(dbt: DbtCliResource, kaohe: KaoheSettings, snapshot_at: st
             manifest=kaohe_dbt.manifest_path,
             raise_on_error=True,
         ).wait()
-    keep_parse_state(invocation)
+    keep_parse_state(invocation.target_path)
 
 
 @dbt_assets(manifest=kaohe_dbt.manifest_path, project=kaohe_dbt, dagster_dbt_translator=TRANSLATOR)
@@ -187,7 +133,7 @@ def kaohe_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, kaohe:
     with dbt_parameters(kaohe, snapshot_at):
         invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False)
         yield from invocation.stream()
-    keep_parse_state(invocation)
+    keep_parse_state(invocation.target_path)
     results = invocation.get_artifact("run_results.json")["results"]
     errors = [r for r in results if r["status"] == "error"]
     if errors:

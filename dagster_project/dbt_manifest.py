@@ -1,8 +1,12 @@
-"""Where dbt is and its manifest: needed before the Dagster definitions can load (DESIGN.md,
-"The dbt manifest must exist before definitions load"). `python -m dagster_project.dbt_manifest`
-builds it; `make` does so at install, `kaohe run` when a dbt file changed."""
+"""Where dbt is, its manifest and its parse state. The manifest is needed before the Dagster
+definitions can load (DESIGN.md, "The dbt manifest must exist before definitions load"):
+`python -m dagster_project.dbt_manifest` builds it; `make` does so at install, `kaohe run` when a
+dbt file changed. The parse state (partial_parse.msgpack) is kept reusable between dbt commands,
+and the folders dbt commands leave in dbt/target are pruned."""
 
+import hashlib
 import os
+import pprint
 import re
 import shutil
 import subprocess
@@ -12,6 +16,7 @@ from pathlib import Path
 from dagster_project.settings import DBT_PROJECT_DIR
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
+PARTIAL_PARSE = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
 # dagster-dbt's unique target paths: "<op name>-<7 hex>-<7 hex>", or "<7 hex>" outside a step
 COMMAND_FOLDER = re.compile(r"(?:[A-Za-z0-9_]+-[0-9a-f]{7}-)?[0-9a-f]{7}")
 PROJECT_FOLDERS = ("models", "macros", "seeds", "snapshots", "tests")  # dbt_project.yml's *-paths
@@ -60,6 +65,53 @@ def prepare_manifest() -> Path:
             env={**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
         )
     return manifest
+
+
+def profile_hash(warehouse: Path) -> str:
+    """dbt's hash of the connection of profiles.yml for `warehouse` (dbt.parser.manifest: the
+    connection info of the credentials, sorted and pretty-printed, SHA-256)."""
+    from dbt.adapters.duckdb.credentials import DuckDBCredentials
+
+    credentials = DuckDBCredentials.from_dict({"path": str(warehouse), "database": warehouse.stem, "schema": "main"})
+    return hashlib.sha256(pprint.pformat(sorted(credentials.connection_info())).encode()).hexdigest()
+
+
+def adopt_parse_state(warehouse: Path) -> None:
+    """Let the next dbt command partially parse on another warehouse path. dbt parses the whole
+    project again (~6 s) when the profile's hash differs from the saved state's, and the path of
+    the warehouse is part of it, though what dbt parses depends on it only through the database
+    name (the file's stem), written into every node. So when the saved state's nodes carry the
+    same database name, its profile hash is set to this warehouse's. Should the profile differ
+    in anything else, the hash computed here differs from dbt's and dbt parses in full, as it
+    would have anyway."""
+    if not PARTIAL_PARSE.exists():
+        return
+    import msgpack  # dagster-dbt's own dependency (it edits this file the same way for seeds)
+
+    data = msgpack.unpackb(PARTIAL_PARSE.read_bytes(), raw=False, strict_map_key=False)
+    nodes = data.get("nodes", {}).values()
+    databases = {node.get("database") for node in nodes if node.get("resource_type") == "model"}
+    wanted = profile_hash(warehouse)
+    checksum = data.get("state_check", {}).get("profile_hash", {})
+    if databases != {warehouse.stem} or checksum.get("checksum") == wanted:
+        return
+    checksum["checksum"] = wanted
+    staged = PARTIAL_PARSE.with_name(f".partial_parse.{os.getpid()}.tmp")
+    staged.write_bytes(msgpack.packb(data))
+    os.replace(staged, PARTIAL_PARSE)
+
+
+def keep_parse_state(target_path: Path) -> None:
+    """After a dbt command (its target folder): its parse state becomes the one the next command
+    starts from (dagster-dbt copies dbt/target/partial_parse.msgpack into each command's target
+    folder; the one written at install was parsed for another warehouse path), and old command
+    folders are pruned (prune_command_folders)."""
+    state = target_path / "partial_parse.msgpack"
+    if state.exists():
+        staged = PARTIAL_PARSE.with_name(f".partial_parse.{os.getpid()}.tmp")
+        shutil.copyfile(state, staged)
+        os.replace(staged, PARTIAL_PARSE)
+    prune_command_folders()
 
 
 if __name__ == "__main__":

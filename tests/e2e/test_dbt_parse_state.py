@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from dagster_project import dbt
+import dagster_project.dbt_manifest as parse_state
 from tests.conftest import run_dbt
 
 pytestmark = pytest.mark.e2e
@@ -18,10 +18,10 @@ def test_a_parse_state_is_adopted_for_another_path_of_the_same_database_name(tmp
     parsed = run_dbt(["parse"], first, tmp_path / "a")
     assert parsed.returncode == 0, parsed.stdout[-2000:]
     state = tmp_path / "a" / "partial_parse.msgpack"
-    monkeypatch.setattr(dbt, "PARTIAL_PARSE", state)
+    monkeypatch.setattr(parse_state, "PARTIAL_PARSE", state)
 
     untouched = state.read_bytes()
-    dbt.adopt_parse_state(tmp_path / "three" / "other.duckdb")  # another database name: left alone
+    parse_state.adopt_parse_state(tmp_path / "three" / "other.duckdb")  # another database name: left alone
     assert state.read_bytes() == untouched
 
     for target in ("b", "c"):
@@ -30,7 +30,7 @@ def test_a_parse_state_is_adopted_for_another_path_of_the_same_database_name(tmp
     without = run_dbt(["parse"], second, tmp_path / "b")
     assert "Unable to do partial parsing because profile has changed" in without.stdout, without.stdout[-2000:]
 
-    dbt.adopt_parse_state(second)
+    parse_state.adopt_parse_state(second)
     shutil.copy(state, tmp_path / "c" / "partial_parse.msgpack")
     adopted = run_dbt(["parse", "--log-level", "debug"], second, tmp_path / "c")
     assert adopted.returncode == 0 and "Unable to do partial parsing" not in adopted.stdout, adopted.stdout[-2000:]
