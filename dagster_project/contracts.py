@@ -19,6 +19,14 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from dagster_project.national_codes import (
+    GB32100_CHARSET,
+    JIANGSU_CITY_PREFIXES,
+    PROVINCE_PREFIXES,
+    gb11643_valid,
+    gb32100_valid,
+)
+
 CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "sources" / "contracts"
 SYSTEMS = ("staffing", "finance", "performance")
 
@@ -40,51 +48,6 @@ CHECKS = ("gb32100", "gb11643", "gb2260")
 TRUE_VALUES = frozenset({"true", "1", "是"})
 FALSE_VALUES = frozenset({"false", "0", "否"})
 
-# GB/T 2260 province-level codes (first two digits) and Jiangsu's 13 prefecture-level cities.
-PROVINCE_PREFIXES = frozenset(
-    [
-        "11",
-        "12",
-        "13",
-        "14",
-        "15",
-        "21",
-        "22",
-        "23",
-        "31",
-        "32",
-        "33",
-        "34",
-        "35",
-        "36",
-        "37",
-        "41",
-        "42",
-        "43",
-        "44",
-        "45",
-        "46",
-        "50",
-        "51",
-        "52",
-        "53",
-        "54",
-        "61",
-        "62",
-        "63",
-        "64",
-        "65",
-        "71",
-        "81",
-        "82",
-    ]
-)
-JIANGSU_CITY_PREFIXES = frozenset(f"32{i:02d}" for i in range(1, 14))
-
-GB32100_CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-GB32100_WEIGHTS = np.array([1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28])
-GB11643_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-GB11643_CHECK = "10X98765432"
 
 _INT_RE = r"^[+-]?\d+$"
 _DECIMAL_RE = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$"
@@ -213,52 +176,9 @@ def load_contracts(directory: Path = CONTRACTS_DIR) -> dict[str, Contract]:
     return ordered
 
 
-# --------------------------------------------------------------------------- check characters
-
-
-def gb32100_check_char(first17: str) -> str:
-    """Check character of an 18-character unified social credit code (GB 32100-2015)."""
-    total = sum(GB32100_CHARSET.index(ch) * w for ch, w in zip(first17, GB32100_WEIGHTS, strict=True))
-    return GB32100_CHARSET[(31 - total % 31) % 31]
-
-
 def _header_letters(header: str) -> str:
     """A header reduced to its letters (case-folded, NFKC): digits, spaces and punctuation go."""
     return "".join(ch for ch in unicodedata.normalize("NFKC", header).casefold() if ch.isalpha())
-
-
-def holds_id_numbers(values: pd.Series) -> bool:
-    """Whether any value is a resident ID number with a valid GB 11643 check digit."""
-    values = values.astype(str).str.strip().str.upper()
-    shaped = values[values.str.fullmatch(r"\d{17}[\dX]")]
-    return bool(len(shaped)) and bool(_gb11643_ok(shaped).any())
-
-
-def gb11643_check_digit(first17: str) -> str:
-    """Check digit of an 18-digit resident ID number (GB 11643-1999)."""
-    return GB11643_CHECK[sum(int(ch) * w for ch, w in zip(first17, GB11643_WEIGHTS, strict=True)) % 11]
-
-
-def _char_matrix(values: pd.Series, width: int) -> np.ndarray:
-    """Strings of equal `width` → (n, width) array of code points."""
-    joined = "".join(values.tolist())
-    return np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).reshape(-1, width)
-
-
-def _gb32100_ok(values: pd.Series) -> np.ndarray:
-    lut = np.full(128, -1, dtype=np.int64)
-    for i, ch in enumerate(GB32100_CHARSET):
-        lut[ord(ch)] = i
-    codes = lut[_char_matrix(values, 18)]
-    expected = (31 - (codes[:, :17] @ GB32100_WEIGHTS) % 31) % 31
-    return expected == codes[:, 17]
-
-
-def _gb11643_ok(values: pd.Series) -> np.ndarray:
-    chars = _char_matrix(values, 18)
-    digits = chars[:, :17].astype(np.int64) - ord("0")
-    expected = np.frombuffer(GB11643_CHECK.encode("utf-32-le"), dtype=np.uint32)[(digits @ GB11643_WEIGHTS) % 11]
-    return expected == chars[:, 17]
 
 
 # --------------------------------------------------------------------------- validation
@@ -365,14 +285,14 @@ def _check_column(col: Column, values: pd.Series) -> tuple[list[pd.DataFrame], p
         flag(~shape, "bad_format")
         good = np.zeros(len(idx), dtype=bool)
         if shape.any():
-            good[shape] = _gb32100_ok(vals[shape])
+            good[shape] = gb32100_valid(vals[shape])
         flag(shape & ~good, "bad_check_character")
     elif col.check == "gb11643":
         shape = vals.str.fullmatch(r"\d{17}[\dX]").to_numpy()
         flag(~shape, "bad_format")
         good = np.zeros(len(idx), dtype=bool)
         if shape.any():
-            good[shape] = _gb11643_ok(vals[shape])
+            good[shape] = gb11643_valid(vals[shape])
         flag(shape & ~good, "bad_check_character")
     elif col.check == "gb2260":
         shape = vals.str.fullmatch(r"\d{6}").to_numpy()
@@ -508,9 +428,6 @@ __all__ = [
     "Reference",
     "ValidationResult",
     "check_header",
-    "gb11643_check_digit",
-    "gb32100_check_char",
-    "holds_id_numbers",
     "key_values",
     "load_contracts",
     "normalise",

@@ -248,7 +248,9 @@ def publish(
                 con.execute(f"create table {STAGED}.{table} as select * from prev.{SCHEMA}.{table}")
             else:
                 con.execute(f"create table {STAGED}.{table} ({columns})")
-        _keep_final_rankings(con, result, previous_tables, year_tables, run_id, now, reopen_year, reason)
+        _keep_final_rankings(
+            con, result, previous_tables, year_tables, run_id, now, reopen_year=reopen_year, reason=reason
+        )
         published = [*marts, *HISTORY_DDL]
         for table in published:
             result.tables[table] = con.execute(f"select count(*) from {STAGED}.{table}").fetchall()[0][0]
@@ -299,7 +301,21 @@ def publish(
     return result
 
 
-def _keep_final_rankings(con, result, previous_tables, year_tables, run_id, now, reopen_year, reason) -> None:
+def _keep_final_rankings(
+    con: duckdb.DuckDBPyConnection,
+    result: PublishResult,
+    previous_tables: set[str],
+    year_tables: list[str],
+    run_id: str,
+    now: datetime,
+    *,
+    reopen_year: int | None,
+    reason: str | None,
+) -> None:
+    """A published final ranking stays as published unless its year is reopened: the year's
+    rows of every by-year table are taken from the previous publication and the would-be
+    changes go to ranking_drift; a reopened year records a revision. Records revision 1 of a
+    newly final year."""
     new_final = {
         r[0] for r in con.execute(f"select distinct year from {STAGED}.unit_scores where stage = 'year_end'").fetchall()
     }
@@ -346,7 +362,9 @@ def _keep_final_rankings(con, result, previous_tables, year_tables, run_id, now,
         result.revisions[year] = _record_revision(con, year, rows, run_id, now, "first year-end publication")
 
 
-def _record_revision(con, year: int, changes: list[tuple], run_id: str, now: datetime, reason: str) -> int:
+def _record_revision(
+    con: duckdb.DuckDBPyConnection, year: int, changes: list[tuple], run_id: str, now: datetime, reason: str
+) -> int:
     revision = con.execute(
         f"select coalesce(max(revision), 0) + 1 from {STAGED}.ranking_revisions where year = ?", [year]
     ).fetchall()[0][0]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from dagster_project.contracts import SYSTEMS
-from dagster_project.synthetic.writer import READY_FILE
+
+READY_FILE = "_READY"  # written last into a delivery folder: the delivery is complete
 
 
 def is_delivery(folder: Path) -> bool:

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dagster_project.contracts import Contract, check_header, holds_id_numbers
+from dagster_project.contracts import Contract, check_header
+from dagster_project.national_codes import holds_id_numbers
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
 

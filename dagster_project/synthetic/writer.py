@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 
 from dagster_project.contracts import Contract, load_contracts
+from dagster_project.ingest.deliveries import READY_FILE
 
 XLSX_MAX_ROWS = 1_048_576  # one sheet, header included
-READY_FILE = "_READY"
 MANIFEST_FILE = "_dirty_manifest.csv"
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "gbk": "gb18030", "gb18030": "gb18030"}
 

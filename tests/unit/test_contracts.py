@@ -5,14 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dagster_project.contracts import (
-    REASONS,
-    gb11643_check_digit,
-    gb32100_check_char,
-    load_contracts,
-    normalise,
-    validate,
-)
+from dagster_project.contracts import REASONS, load_contracts, normalise, validate
+from dagster_project.national_codes import gb11643_check_digit, gb32100_check_char
 
 SOURCES_TABLES = {
     "staffing": {"units", "establishment", "divisions", "persons"},
