@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from dagster_project.contracts import SYSTEMS, load_contracts
+from dagster_project.contracts import SYSTEMS, Column, load_contracts
 from dagster_project.ingest.load import RAW, raw_column, raw_table
 from dagster_project.settings import DBT_PROJECT_DIR
 
@@ -32,7 +32,7 @@ LOAD_METADATA = [
 HEADER = "# Generated from sources/contracts by `python -m dagster_project.dbt_sources`; do not edit.\n"
 
 
-def _column_doc(contract, column) -> str:
+def _column_doc(column: Column) -> str:
     doc = f"{column.zh} — {column.description}"
     if column.pii:
         doc += " (keyed HMAC-SHA256 hash; the clear value never enters the warehouse)"
@@ -44,9 +44,7 @@ def render(system: str) -> str:
     for contract in load_contracts().values():
         if contract.system != system:
             continue
-        columns = [
-            {"name": raw_column(contract, c.name), "description": _column_doc(contract, c)} for c in contract.columns
-        ]
+        columns = [{"name": raw_column(contract, c.name), "description": _column_doc(c)} for c in contract.columns]
         columns += [{"name": n, "description": d} for n, d in LOAD_METADATA]
         tables.append(
             {
