@@ -94,9 +94,7 @@ measured as (
         per_quarter.reported_in_time,
         100.0 * case
             when coalesce(per_quarter.false_report, false) or per_quarter.reports_so_far = 0 then 0.0
-            when quarters.is_quantified
-                then greatest(0.0, least(1.0, coalesce(per_quarter.actual_value, 0) / quarters.target_value))
-            else greatest(0.0, least(1.0, coalesce(per_quarter.actual_pct, 0) / 100.0))
+            else {{ reported_completion('per_quarter', 'quarters') }}
         end as actual
     from quarters
     inner join per_quarter on quarters.task_id = per_quarter.task_id and quarters.quarter = per_quarter.quarter

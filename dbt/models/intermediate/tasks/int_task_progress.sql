@@ -48,10 +48,7 @@ final as (
         false_reports.false_report_keys,
         case
             when false_reports.task_id is not null or latest.task_id is null then 0.0
-            when
-                tasks.is_quantified
-                then greatest(0.0, least(1.0, coalesce(latest.actual_value, 0) / tasks.target_value))
-            else greatest(0.0, least(1.0, coalesce(latest.actual_pct, 0) / 100.0))
+            else {{ reported_completion('latest', 'tasks') }}
         end as completion
     from tasks
     left join latest on tasks.task_id = latest.task_id and latest.recency = 1
