@@ -25,3 +25,9 @@
     inner join {{ ref(seed) }} as {{ seed }}
         on evaluation_years.parameter_year = {{ seed }}.year
 {%- endmacro %}
+
+{#- A dated record (valid from `valid_from`, to `valid_to` inclusive, open-ended when null) is in
+    force on `day` (docs/methodology.md, "Dates, establishment and rounding"). -#}
+{% macro in_force_on(day, valid_from, valid_to) -%}
+    ({{ valid_from }} <= {{ day }} and ({{ valid_to }} is null or {{ day }} <= {{ valid_to }}))
+{%- endmacro %}

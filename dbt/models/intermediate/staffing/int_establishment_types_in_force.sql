@@ -50,8 +50,7 @@ in_force as (
     inner join {{ ref('stg_staffing__establishment') }} as establishment
         on
             dates.unit_code = establishment.unit_code
-            and dates.on_date >= establishment.effective_from
-            and (establishment.effective_to is null or dates.on_date <= establishment.effective_to)
+            and {{ in_force_on('dates.on_date', 'establishment.effective_from', 'establishment.effective_to') }}
 ),
 
 final as (

@@ -22,9 +22,7 @@ stints as (
         ) as recency
     from years
     inner join {{ ref('stg_staffing__persons') }} as persons
-        on
-            years.as_of >= persons.entry_date
-            and (persons.exit_date is null or years.as_of <= persons.exit_date)
+        on {{ in_force_on('years.as_of', 'persons.entry_date', 'persons.exit_date') }}
 ),
 
 final as (

@@ -22,8 +22,7 @@ final as (
     inner join duties
         on
             roster_units.unit_code = duties.unit_code
-            and duties.effective_from <= make_date(roster_units.year, 1, 1)
-            and (duties.effective_to is null or duties.effective_to >= make_date(roster_units.year, 1, 1))
+            and {{ in_force_on('make_date(roster_units.year, 1, 1)', 'duties.effective_from', 'duties.effective_to') }}
 )
 
 select * from final

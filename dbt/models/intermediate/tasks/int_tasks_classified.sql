@@ -32,8 +32,7 @@ joined as (
             where
                 divisions.division_code = tasks.division_code
                 and divisions.unit_code = tasks.unit_code
-                and divisions.effective_from <= years.as_of
-                and (divisions.effective_to is null or divisions.effective_to >= years.as_of)
+                and {{ in_force_on('years.as_of', 'divisions.effective_from', 'divisions.effective_to') }}
         ) as division_active
     from tasks
     inner join roster_units on tasks.year = roster_units.year and tasks.unit_code = roster_units.unit_code

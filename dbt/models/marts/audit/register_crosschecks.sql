@@ -98,8 +98,7 @@ core_duties as (
     from {{ ref('stg_performance__duties') }} as duties
     inner join years
         on
-            duties.effective_from <= make_date(years.year, 1, 1)
-            and (duties.effective_to is null or duties.effective_to >= make_date(years.year, 1, 1))
+            {{ in_force_on('make_date(years.year, 1, 1)', 'duties.effective_from', 'duties.effective_to') }}
     where duties.is_core
 ),
 
