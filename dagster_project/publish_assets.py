@@ -108,13 +108,12 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
             )
             for suite in suites
         ]
-        outcomes = [*run_check_outcomes(context.instance, context.run_id), *gx_outcomes]
+        outcomes = [*run_check_outcomes(context.instance, context.run.run_id), *gx_outcomes]
         failures = blocking_failures(outcomes)
         # "published" only once the snapshot is switched: the publishing step rewrites this page.
         verdict = VERDICT_BLOCKED if failures else VERDICT_PASSED_NOT_PUBLISHED
-        report = write_report(
-            report_path(kaohe.publish_dir, context.run_id), context.run_id, outcomes, verdict, kaohe.as_of_text()
-        )
+        run_id = context.run.run_id
+        report = write_report(report_path(kaohe.publish_dir, run_id), run_id, outcomes, verdict, kaohe.as_of_text())
         yield dg.MaterializeResult(
             metadata={
                 "checks": len(outcomes),
@@ -146,7 +145,7 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
     def published_snapshot(
         context: AssetExecutionContext, kaohe: KaoheSettings, dbt: DbtCliResource
     ) -> dg.MaterializeResult:
-        outcomes = run_check_outcomes(context.instance, context.run_id)
+        outcomes = run_check_outcomes(context.instance, context.run.run_id)
         failures = blocking_failures(outcomes)
         if failures:
             raise dg.Failure(
@@ -156,7 +155,7 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
         with kaohe.write() as con:
             fingerprint = kaohe.inputs_fingerprint(con)
         with kaohe.lock():  # nobody else writes the working warehouse while it is read
-            docs = report_path(kaohe.publish_dir, context.run_id).parent
+            docs = report_path(kaohe.publish_dir, context.run.run_id).parent
             try:
                 write_lineage_site(dbt, docs / "lineage.html")
             except Exception as exc:  # documentation must not stop a publication that passed its gate
@@ -164,7 +163,7 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
             result = publish(
                 Path(kaohe.warehouse),
                 Path(kaohe.publish_dir),
-                context.run_id,
+                context.run.run_id,
                 reopen_year=kaohe.reopen_year,
                 reason=kaohe.reopen_reason or None,
                 only_year=kaohe.only_year,
@@ -173,8 +172,8 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
                 inputs_fingerprint=fingerprint,
             )
         write_report(
-            report_path(kaohe.publish_dir, context.run_id),
-            context.run_id,
+            report_path(kaohe.publish_dir, context.run.run_id),
+            context.run.run_id,
             outcomes,
             VERDICT_PUBLISHED,
             kaohe.as_of_text(),
