@@ -307,7 +307,10 @@ class KnownFile:
 
     path: Path
     sha256: str
+    load_id: int  # the earliest load of these bytes
     rows: int
+    accepted: int
+    rejected: int
 
 
 def _known_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> KnownFile | None:
@@ -316,11 +319,11 @@ def _known_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) 
     except OSError:
         return None  # read_table_file says why
     known = con.execute(
-        f"select rows_read from {RAW}.loads where table_name = ? and file_sha256 = ? and pruned_at is null "
-        "order by load_id limit 1",
+        f"select load_id, rows_read, rows_accepted, rows_rejected from {RAW}.loads "
+        "where table_name = ? and file_sha256 = ? and pruned_at is null order by load_id limit 1",
         [contract.name, sha256],
     ).fetchall()
-    return KnownFile(path, sha256, known[0][0]) if known else None
+    return KnownFile(path, sha256, *known[0]) if known else None
 
 
 def _refuse_shrink(
@@ -382,25 +385,22 @@ def _load_system(
 def _load_table(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
-    table_file,
+    table_file: TableFile | KnownFile,
     accepted_keys: dict[str, set[str]],
     pii_key: bytes,
     delivery: str,
     now: datetime,
 ) -> TableLoad:
     name = contract.name
-    existing = con.execute(
-        f"select load_id, rows_read, rows_accepted, rows_rejected from {RAW}.loads "
-        "where table_name = ? and file_sha256 = ? and pruned_at is null order by load_id limit 1",
-        [name, table_file.sha256],
-    ).fetchall()
-    existing = existing[0] if existing else None
-    if existing:
-        load_id, rows, accepted, rejected = existing
+    if isinstance(table_file, KnownFile):  # these bytes were loaded before: that load is reused
+        load_id = table_file.load_id
         accepted_keys[name] = _accepted_keys_of_load(con, contract, load_id)
         _make_current(con, name, load_id, delivery, now, reused=True)
         violations = con.execute(f"select count(*) from {RAW}.quarantine where load_id = ?", [load_id]).fetchall()[0][0]
-        return TableLoad(name, str(table_file.path), load_id, rows, accepted, rejected, violations, reused=True)
+        return TableLoad(
+            name, str(table_file.path), load_id, table_file.rows, table_file.accepted, table_file.rejected,
+            violations, reused=True,
+        )  # fmt: skip
 
     load_id = con.execute(f"select coalesce(max(load_id), 0) + 1 from {RAW}.loads").fetchall()[0][0]
     frame = table_file.frame
