@@ -96,8 +96,13 @@ def adopt_parse_state(warehouse: Path) -> None:
     if databases != {warehouse.stem} or checksum.get("checksum") == wanted:
         return
     checksum["checksum"] = wanted
+    _replace_parse_state(msgpack.packb(data))
+
+
+def _replace_parse_state(state: bytes) -> None:
+    """Swap dbt/target/partial_parse.msgpack atomically (a dbt command may be copying it)."""
     staged = PARTIAL_PARSE.with_name(f".partial_parse.{os.getpid()}.tmp")
-    staged.write_bytes(msgpack.packb(data))
+    staged.write_bytes(state)
     os.replace(staged, PARTIAL_PARSE)
 
 
@@ -108,9 +113,7 @@ def keep_parse_state(target_path: Path) -> None:
     folders are pruned (prune_command_folders)."""
     state = target_path / "partial_parse.msgpack"
     if state.exists():
-        staged = PARTIAL_PARSE.with_name(f".partial_parse.{os.getpid()}.tmp")
-        shutil.copyfile(state, staged)
-        os.replace(staged, PARTIAL_PARSE)
+        _replace_parse_state(state.read_bytes())
     prune_command_folders()
 
 
