@@ -2,17 +2,19 @@
 as an asset check, asset groups taken from the project's folders."""
 
 import importlib
+import importlib.metadata
 import json
 import logging
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from packaging import version
 from dagster import AssetExecutionContext
 from dagster_dbt import (
     DagsterDbtTranslator,
@@ -164,6 +166,12 @@ class KaoheDbtCli(DbtCliResource):
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
         return None
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        """dagster-dbt asks the executable (`dbt --version`, a 2.7 s subprocess per command); the
+        executable is this environment's (dbt_executable), so its version is the installed dbt-core's."""
+        return version.parse(importlib.metadata.version("dbt-core"))
 
 
 def dbt_resource() -> DbtCliResource:
