@@ -68,9 +68,7 @@ def compare(before: Path, after: Path, shown: int = 5) -> Comparison:
         for table in sorted(tables_before & tables_after):
             columns_before, columns_after = _columns(con, "before", table), _columns(con, "after", table)
             if columns_before != columns_after:
-                result.differences.append(
-                    TableDifference(table, f"columns differ: {columns_before} → {columns_after}")
-                )
+                result.differences.append(TableDifference(table, f"columns differ: {columns_before} → {columns_after}"))
                 continue
             names = ", ".join(f'"{name}"' for name, _ in columns_before if name not in RUN_COLUMNS)
             if table == "publication":  # one row per published table; its row counts are compared above

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from packaging import version
 from dagster import AssetExecutionContext
 from dagster_dbt import (
     DagsterDbtTranslator,
@@ -23,6 +22,7 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
+from packaging import version
 
 from dagster_project.dbt_manifest import adopt_parse_state, dbt_executable, keep_parse_state, prepare_manifest
 from dagster_project.fingerprint import NOTHING_NEW, publication_in_force

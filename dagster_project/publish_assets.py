@@ -14,7 +14,6 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource
 
 from dagster_project.dbt_manifest import MANIFEST
-from dagster_project.ingest.assets import QUARANTINE_SHARE_LIMIT
 from dagster_project.publish import publish, remove_half_built
 from dagster_project.quality.report import (
     VERDICT_BLOCKED,
@@ -93,9 +92,7 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
     def quality_gate(context: AssetExecutionContext, kaohe: KaoheSettings):
         for stale in remove_half_built(Path(kaohe.publish_dir)):
             context.log.warning(f"removed {stale}: a snapshot half built by a run that was stopped")
-        suites = run_suites(
-            Path(kaohe.warehouse), kaohe.pii_key(), extra_parameters={"max_quarantine_share": QUARANTINE_SHARE_LIMIT}
-        )
+        suites = run_suites(Path(kaohe.warehouse), kaohe.pii_key())
         gx_outcomes = [
             CheckOutcome(
                 asset=GATE_KEY.to_user_string(),

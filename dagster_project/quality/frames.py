@@ -1,8 +1,10 @@
 """The frames the expectation suites validate, read from the working warehouse.
 
-Checks over groups (ranks per group, reconciliation, grade shares) validate a derived frame
-(GX's row-condition SQL does not run on pandas data); methodology values come from the dbt
-seeds in the warehouse at run time, never from the suite files.
+Only what dbt's tests do not say well is here: coverage against the roster and the classified
+tasks (derived frames: GX's row-condition SQL does not run on pandas data), ranges with
+methodology values, and the personal-data scan. Grains, gapless ranks, grade rules and line
+reconciliation are dbt tests (dbt/tests/, the marts' YAML); the gate blocks on both kinds.
+Methodology values come from the dbt seeds in the warehouse at run time, never from the suite files.
 """
 
 from __future__ import annotations
@@ -16,10 +18,8 @@ import pandas as pd
 FRAMES: dict[str, str] = {
     "unit_scores": "select * from marts.unit_scores",
     "score_line_items": "select * from marts.score_line_items",
-    "task_lights": "select * from marts.task_lights",
     "unit_efficiency": "select * from marts.unit_efficiency",
     "staffing_signals": "select * from marts.staffing_signals",
-    "unit_establishment_by_type": "select * from marts.unit_establishment_by_type",
     "register_crosschecks": "select * from marts.register_crosschecks",
     "efficiency_coverage": """
         select scores.year, scores.unit_code, efficiency.unit_code is not null as has_efficiency
@@ -32,41 +32,6 @@ FRAMES: dict[str, str] = {
         from staging.stg_performance__roster as roster
         inner join intermediate.int_evaluation_years as years on roster.year = years.year
         left join marts.unit_scores as scores on roster.year = scores.year and roster.unit_code = scores.unit_code
-    """,
-    "rank_groups": """
-        select year, group_code, category, count(*) = max(rank_in_category)
-            and min(rank_in_category) = 1 and count(distinct rank_in_category) = count(*) as gapless
-        from marts.unit_scores group by all
-        union all
-        select year, group_code, '*', count(*) = max(rank_overall)
-            and min(rank_overall) = 1 and count(distinct rank_overall) = count(*)
-        from marts.unit_scores group by all
-    """,
-    "grade1_share": """
-        select scores.year, scores.group_code, scores.category,
-            count(*) filter (where scores.grade = 1)
-            - floor(cast(any_value(years.grade1_share) as decimal(9, 4)) * count(*)) as grade1_excess
-        from marts.unit_scores as scores
-        inner join intermediate.int_evaluation_years as years on scores.year = years.year
-        group by all
-    """,
-    "grade_rules": """
-        select scores.year, scores.unit_code,
-            case
-                when scores.vetoed or scores.total_score < years.grade3_below_total then scores.grade = 3
-                when scores.grade = 1 then scores.total_score >= years.grade1_min_total
-                else scores.grade = 2
-            end as follows_rules
-        from marts.unit_scores as scores
-        inner join intermediate.int_evaluation_years as years on scores.year = years.year
-    """,
-    "line_reconciliation": """
-        select scores.year, scores.unit_code,
-            coalesce(round(cast(lines.line_total as decimal(38, 9)), 2) = scores.total_score, false) as reconciles
-        from marts.unit_scores as scores
-        left join (
-            select year, unit_code, sum(points) as line_total from marts.score_line_items group by all
-        ) as lines on scores.year = lines.year and scores.unit_code = lines.unit_code
     """,
     "light_coverage": """
         with expected as (
@@ -81,10 +46,6 @@ FRAMES: dict[str, str] = {
         select coalesce(expected.task_id, actual.task_id) as task_id,
             coalesce(expected.quarters = actual.quarters, false) as complete
         from expected full outer join actual on expected.year = actual.year and expected.task_id = actual.task_id
-    """,
-    "quarantine_shares": """
-        select loads.table_name, loads.rows_rejected / greatest(loads.rows_read, 1) as rejected_share
-        from raw.current_loads as current_loads inner join raw.loads as loads using (load_id)
     """,
     "year_end_reviews": """
         select year, unit_code, has_reviews, in_register from marts.unit_scores where stage = 'year_end'
@@ -110,10 +71,9 @@ def read_frame(con: duckdb.DuckDBPyConnection, name: str, pii_key: bytes | None 
     return con.execute(FRAMES[name]).df()
 
 
-def parameters(con: duckdb.DuckDBPyConnection, extra: dict | None = None) -> dict:
+def parameters(con: duckdb.DuckDBPyConnection) -> dict:
     values = {name: con.execute(sql).fetchall()[0][0] for name, sql in PARAMETERS_SQL.items()}
-    values = {k: float(v) if isinstance(v, int | float) else v for k, v in values.items()}
-    return {**values, **(extra or {})}
+    return {k: float(v) if isinstance(v, int | float) else v for k, v in values.items()}
 
 
 def personal_data_hits(con: duckdb.DuckDBPyConnection, pii_key: bytes) -> pd.DataFrame:

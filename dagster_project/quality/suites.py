@@ -63,7 +63,7 @@ def load_suites(directory: Path = SUITES_DIR) -> list[dict]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(directory.glob("*.json"))]
 
 
-def run_suites(warehouse: Path, pii_key: bytes, extra_parameters: dict | None = None) -> list[SuiteOutcome]:
+def run_suites(warehouse: Path, pii_key: bytes) -> list[SuiteOutcome]:
     import great_expectations as gx  # ~5 s to import: only when the gate runs
     from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
@@ -73,7 +73,7 @@ def run_suites(warehouse: Path, pii_key: bytes, extra_parameters: dict | None = 
     source = context.data_sources.add_pandas("kaohe")
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        values = parameters(con, extra_parameters)
+        values = parameters(con)
         frames = {}
         outcomes = []
         for spec in load_suites():

@@ -87,8 +87,8 @@ def test_dirty_delivery_quarantines_exactly_the_manifest_and_is_idempotent(tmp_p
     report = run_nightly(settings)
     # The small dirty delivery rejects more than 5% of some tables: a blocking check fails.
     assert report.exit_code == 1
-    # both the ingestion check and the source-level GX suite hold the 5% rule
-    assert sorted(c.name for c in report.failed_checks) == ["gx_sources", "quarantine_share_within_limit"]
+    # the ingestion's check holds the 5% rule, once
+    assert [c.name for c in report.failed_checks] == ["quarantine_share_within_limit"]
     assert report.published is None
 
     manifest = pd.read_csv(dirty_delivery / MANIFEST_FILE)

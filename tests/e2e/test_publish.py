@@ -21,7 +21,7 @@ from dagster_project.quality.suites import run_suites
 from dagster_project.runner import run_nightly
 from dagster_project.settings import PROJECT_ROOT, pii_key
 from dagster_project.synthetic.writer import write_delivery
-from tests.conftest import settings_for
+from tests.conftest import run_dbt, settings_for
 
 pytestmark = pytest.mark.e2e
 SAMPLE = PROJECT_ROOT / "sources" / "sample"
@@ -135,9 +135,11 @@ def test_a_run_stopped_before_its_switch_leaves_no_false_report_and_no_half_buil
     assert "not published" in page and "passed: published" not in page
 
 
-def test_suites_catch_a_duplicated_unit_a_rank_gap_and_a_planted_id_number(published, tmp_path):
+def test_the_gate_catches_a_duplicated_unit_and_a_rank_gap_by_dbt_and_an_id_number_by_gx(published, tmp_path):
+    """Each invariant has one check: grain and gapless ranks are dbt tests, the personal-data scan
+    is Great Expectations; a broken warehouse fails exactly those."""
     _, settings, _ = published
-    broken = tmp_path / "broken.duckdb"
+    broken = tmp_path / "kaohe.duckdb"  # dbt's profile database name: its parse state is reused
     shutil.copy(settings.warehouse, broken)
     person = _sample_tables()["staffing.persons"].iloc[0]
     con = duckdb.connect(str(broken))
@@ -145,14 +147,21 @@ def test_suites_catch_a_duplicated_unit_a_rank_gap_and_a_planted_id_number(publi
     con.execute("update marts.unit_scores set rank_overall = rank_overall + 10 where rank_overall = 6")
     con.execute("update marts.task_scores set title = ? where task_id = 'T101'", [person["id_number"]])
     con.close()
-    outcomes = {s.name: s for s in run_suites(broken, pii_key(), {"max_quarantine_share": 0.05})}
-    failed = {(e.frame, e.type, e.column): e.unexpected_count for e in outcomes["unit_scores"].failed}
-    assert failed[("unit_scores", "expect_compound_columns_to_be_unique", "year,unit_code")] == 2
-    # the duplicate breaks its category's and its group's ranks, the gap its group's: two groups
-    assert failed[("rank_groups", "expect_column_values_to_be_in_set", "gapless")] == 2
+    done = run_dbt(
+        ["test", "--select", "unique_combination_unit_scores_year__unit_code", "assert_ranks_are_gapless",
+         "--vars", json.dumps({"as_of": settings.as_of})],
+        broken, tmp_path / "target",
+    )  # fmt: skip
+    # one key shared by two rows; the duplicate breaks its category's and its group's ranks, and
+    # the gap is in the same group: one failing category, one failing group
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert "FAIL 1 unique_combination_unit_scores_year__unit_code" in done.stdout, done.stdout[-3000:]
+    assert "FAIL 2 assert_ranks_are_gapless" in done.stdout, done.stdout[-3000:]
+    outcomes = {s.name: s for s in run_suites(broken, pii_key())}
     assert [(e.frame, e.unexpected_count) for e in outcomes["personal_data"].failed] == [("personal_data_hits", 1)]
     assert outcomes["personal_data"].severity == "ERROR"
-    assert outcomes["task_lights"].passed and outcomes["score_line_items"].passed  # their tables are intact
+    # what GX checks of unit_scores (roster coverage, ranges) still holds: the duplicate is dbt's
+    assert outcomes["unit_scores"].passed and outcomes["task_lights"].passed and outcomes["score_line_items"].passed
 
 
 def test_a_failed_gate_keeps_the_last_snapshot_byte_identical(published, tmp_path):

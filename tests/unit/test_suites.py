@@ -1,0 +1,39 @@
+"""The Great Expectations suites say only what dbt's tests do not: no grain, no fixed set of
+values and no null check is held twice, and every frame a suite reads exists and is read."""
+
+from __future__ import annotations
+
+import json
+
+from dagster_project.dbt_manifest import MANIFEST
+from dagster_project.quality.frames import FRAMES
+from dagster_project.quality.suites import load_suites
+
+PII_FRAME = "personal_data_hits"  # built in Python (frames.personal_data_hits), not SQL
+
+
+def _dbt_tests() -> list[dict]:
+    nodes = json.loads(MANIFEST.read_text(encoding="utf-8"))["nodes"].values()
+    return [n for n in nodes if n["resource_type"] == "test" and n.get("test_metadata")]
+
+
+def test_no_expectation_repeats_a_dbt_test(dbt_manifest):
+    accepted = {
+        (t["attached_node"].split(".")[-1], t["test_metadata"]["kwargs"]["column_name"].strip('"'))
+        for t in _dbt_tests()
+        if t["test_metadata"]["name"] == "accepted_values"
+    }
+    assert ("unit_scores", "grade") in accepted  # what this test compares with is really there
+    expectations = [e for suite in load_suites() for e in suite["expectations"]]
+    types = {e["type"] for e in expectations}
+    assert "expect_compound_columns_to_be_unique" not in types  # grains: unique_combination
+    assert "expect_column_values_to_not_be_null" not in types  # not_null_columns
+    for e in expectations:
+        if e["type"] == "expect_column_values_to_be_in_set" and isinstance(e["kwargs"]["value_set"], list):
+            assert (e["frame"], e["kwargs"]["column"]) not in accepted, e
+
+
+def test_every_frame_read_by_a_suite_exists_and_every_frame_is_read():
+    read = {e["frame"] for suite in load_suites() for e in suite["expectations"]}
+    assert read - {PII_FRAME} == set(FRAMES)
+    assert PII_FRAME in read
