@@ -5,7 +5,8 @@ before and after the change, then compare the two `kaohe.duckdb` files of the ru
 (`published/runs/<run_id>/kaohe.duckdb`, or `published/current` resolved). Every table of the
 `marts` schema is compared as a multiset of rows (EXCEPT ALL both ways, so order does not
 matter and duplicates count), after dropping the columns that say when and by which run a
-table was written. Exit 0 when every table is equal; 1 with the differences otherwise.
+table was written. A column only the second has is listed as added and the shared columns are
+compared; a column lost or retyped is a difference. Exit 0 when every table is equal; 1 with the differences otherwise.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class TableDifference:
 class Comparison:
     tables: dict[str, tuple[int, int]] = field(default_factory=dict)  # equal table → (rows, compared columns)
     differences: list[TableDifference] = field(default_factory=list)
+    added_columns: dict[str, list[str]] = field(default_factory=dict)  # table → columns only after
 
     @property
     def equal(self) -> bool:
@@ -67,9 +69,13 @@ def compare(before: Path, after: Path, shown: int = 5) -> Comparison:
             result.differences.append(TableDifference(table, f"only {side} has this table"))
         for table in sorted(tables_before & tables_after):
             columns_before, columns_after = _columns(con, "before", table), _columns(con, "after", table)
-            if columns_before != columns_after:
-                result.differences.append(TableDifference(table, f"columns differ: {columns_before} → {columns_after}"))
+            lost = [c for c in columns_before if c not in columns_after]
+            if lost:  # a column dropped or retyped: the rows cannot be the same
+                result.differences.append(TableDifference(table, f"columns lost or retyped: {lost}"))
                 continue
+            added = [name for name, _ in columns_after if (name, _) not in columns_before]
+            if added:  # a new column is an addition, not a change: the shared columns are compared
+                result.added_columns[table] = added
             names = ", ".join(f'"{name}"' for name, _ in columns_before if name not in RUN_COLUMNS)
             if table == "publication":  # one row per published table; its row counts are compared above
                 names = '"table_name", "row_count", "pii_key", "as_of"'
@@ -105,7 +111,11 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{path} is not a file (give the kaohe.duckdb of a run folder)")
     result = compare(args.before, args.after)
     for table, (rows, columns) in result.tables.items():
-        print(f"equal      {table} ({rows:,} rows × {columns} columns)")
+        added = result.added_columns.get(table)
+        print(
+            f"equal      {table} ({rows:,} rows × {columns} columns)"
+            + (f"; added: {', '.join(added)}" if added else "")
+        )
     for difference in result.differences:
         print(f"DIFFERENT  {difference.table}: {difference.problem}")
         for row in difference.only_before:

@@ -173,16 +173,18 @@ def _rank_and_grade(con: duckdb.DuckDBPyConnection, unit: dict, params: dict, co
         side = "ahead of" if unit["rank_in_category"] < peer["rank_in_category"] else "behind"
         console.print(f"  tie on {unit['total_score']} with {peer['unit_code']}: {side} it by {rule}")
     share, top, low = params.get("grade1_share"), params.get("grade1_min_total"), params.get("grade3_below_total")
-    k = int(share * n + 1e-9) if share is not None else None
+    # grade1_slots is null in rows of a final ranking kept from a publication older than the column
+    k = unit.get("grade1_slots")
+    places = f"{k} = floor({share:g}·{n})" if k is not None else f"floor({share:g}·{n})"
     grade = unit["grade"]
     if unit["vetoed"]:
         why = "a veto incident (一票否决) puts the unit in grade 3"
     elif grade == 3:
         why = f"total {unit['total_score']} is below {low:g}"
     elif grade == 1:
-        why = f"among the first {k} = floor({share:g}·{n}) non-vetoed units with total ≥ {top:g}"
+        why = f"among the first {places} non-vetoed units with total ≥ {top:g}"
     elif unit["total_score"] >= top:
-        why = f"total ≥ {top:g}, but the {k} grade-1 places of the group (floor({share:g}·{n})) went to higher ranks"
+        why = f"total ≥ {top:g}, but the {places} grade-1 places of the group went to higher ranks"
     else:
         why = f"total between {low:g} and {top:g}"
     console.print(f"[bold]grade {grade}[/bold]: {why}")

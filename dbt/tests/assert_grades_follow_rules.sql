@@ -18,7 +18,7 @@ per_group as (
         group_code,
         category,
         count(*) filter (where grade = 1) as grade1_units,
-        floor(cast(any_value(grade1_share) as decimal(9, 4)) * count(*)) as grade1_allowed,
+        any_value(grade1_slots) as grade1_allowed,
         max(rank_in_category) filter (where grade = 1) as worst_grade1_rank
     from scores
     group by year, group_code, category

@@ -9,11 +9,15 @@ import duckdb
 from dagster_project.compare import compare, main
 
 
-def _publication(path: Path, scores: list[tuple], extra_table: bool = False, run_id: str = "r1") -> Path:
+def _publication(
+    path: Path, scores: list[tuple], extra_table: bool = False, run_id: str = "r1", extra_column: str = ""
+) -> Path:
     con = duckdb.connect(str(path))
     con.execute("create schema marts")
     con.execute("create table marts.unit_scores (year integer, unit_code varchar, total_score decimal(9, 2))")
     con.executemany("insert into marts.unit_scores values (?, ?, ?)", scores)
+    if extra_column:
+        con.execute(f"alter table marts.unit_scores add column {extra_column}")
     con.execute("create table marts.ranking_revisions (year integer, revision integer, run_id varchar)")
     con.execute("insert into marts.ranking_revisions values (2023, 1, ?)", [run_id])
     if extra_table:
@@ -44,3 +48,17 @@ def test_a_changed_cell_a_lost_duplicate_and_a_new_table_are_reported(tmp_path, 
     assert [tuple(map(str, r)) for r in problems["unit_scores"].only_after] == [("2023", "A", "90.60")]
     assert main([str(before), str(after)]) == 1
     assert "2 table(s) differ" in capsys.readouterr().out
+
+
+def test_an_added_column_is_listed_and_a_retyped_one_is_a_difference(tmp_path):
+    rows = [(2023, "A", 90.5)]
+    before = _publication(tmp_path / "before.duckdb", rows)
+    added = _publication(tmp_path / "added.duckdb", rows, extra_column="grade1_slots integer")
+    result = compare(before, added)
+    assert result.equal and result.added_columns == {"unit_scores": ["grade1_slots"]}
+    con = duckdb.connect(str(added))
+    con.execute("alter table marts.unit_scores alter total_score type double")
+    con.close()
+    result = compare(before, added)
+    assert [d.table for d in result.differences] == ["unit_scores"]
+    assert "total_score" in result.differences[0].problem

@@ -31,7 +31,11 @@ ranked as (
             partition by year, group_code
             order by total_score desc, s_key_work desc, establishment asc, unit_code asc
         ) as rank_overall,
-        count(*) over (partition by year, group_code, category) as units_in_category
+        count(*) over (partition by year, group_code, category) as units_in_category,
+        -- grade-1 places of the category group: floor(share · n) (METHODOLOGY §9)
+        floor(
+            cast(grade1_share as decimal(9, 4)) * count(*) over (partition by year, group_code, category)
+        ) as grade1_slots
     from rounded
 ),
 
@@ -71,13 +75,12 @@ final as (
         cast(ranked.rank_overall as integer) as rank_overall,
         case
             when ranked.vetoed or ranked.total_score < ranked.grade3_below_total then 3
-            when
-                grade1_candidates.candidate_rank
-                <= floor(cast(ranked.grade1_share as decimal(9, 4)) * ranked.units_in_category) then 1
+            when grade1_candidates.candidate_rank <= ranked.grade1_slots then 1
             else 2
         end as grade,
         ranked.vetoed,
         cast(ranked.units_in_category as integer) as units_in_category,
+        cast(ranked.grade1_slots as integer) as grade1_slots,
         ranked.has_reviews,
         ranked.in_register
     from ranked
