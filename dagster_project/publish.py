@@ -34,59 +34,11 @@ from dagster_project.dbt_manifest import MANIFEST
 STORAGE_VERSION = "v1.0.0"
 SCHEMA = "marts"
 STAGED = "staged"  # in-memory database where a publication is assembled before it is written
-BY_YEAR, WHOLE = "by_year", "whole"  # meta.publish of a mart (dbt_project.yml, the marts' YAML)
-HISTORY_DDL = {
-    "ranking_revisions": (
-        "year integer, revision integer, published_at timestamp, reason varchar, units_changed integer, run_id varchar",
-        {
-            "": "排名修订 — every published revision of a year-end (final) ranking. Grain: (year, revision).",
-            "year": "考核年度",
-            "revision": "修订号 — 1 is the first year-end publication",
-            "published_at": "发布时间",
-            "reason": "修订原因 — the --reason given with --reopen",
-            "units_changed": "变动单位数 — units whose total, rank or grade changed",
-            "run_id": "运行编号 — the run that published the revision",
-        },
-    ),
-    "ranking_revision_units": (
-        "year integer, revision integer, unit_code varchar, old_total decimal(9,2), new_total decimal(9,2), "
-        "old_rank_in_category integer, new_rank_in_category integer, old_rank_overall integer, "
-        "new_rank_overall integer, old_grade integer, new_grade integer",
-        {
-            "": "排名修订明细 — per unit, what a revision changed. Grain: (year, revision, unit_code).",
-            "year": "考核年度",
-            "revision": "修订号",
-            "unit_code": "统一社会信用代码",
-            "old_total": "原总分 (null in revision 1)",
-            "new_total": "新总分",
-            "old_rank_in_category": "原类别内排名",
-            "new_rank_in_category": "新类别内排名",
-            "old_rank_overall": "原组内排名",
-            "new_rank_overall": "新组内排名",
-            "old_grade": "原等次",
-            "new_grade": "新等次",
-        },
-    ),
-    "ranking_drift": (
-        "year integer, unit_code varchar, published_total decimal(9,2), would_be_total decimal(9,2), "
-        "published_rank_in_category integer, would_be_rank_in_category integer, published_rank_overall integer, "
-        "would_be_rank_overall integer, published_grade integer, would_be_grade integer, detected_at timestamp",
-        {
-            "": "排名漂移 — what the latest data would change in a kept final ranking. Grain: (year, unit_code).",
-            "year": "考核年度",
-            "unit_code": "统一社会信用代码",
-            "published_total": "已发布总分",
-            "would_be_total": "按最新数据的总分",
-            "published_rank_in_category": "已发布类别内排名",
-            "would_be_rank_in_category": "按最新数据的类别内排名",
-            "published_rank_overall": "已发布组内排名",
-            "would_be_rank_overall": "按最新数据的组内排名",
-            "published_grade": "已发布等次",
-            "would_be_grade": "按最新数据的等次",
-            "detected_at": "发现时间",
-        },
-    ),
-}
+# meta.publish of a published table: a mart by year or whole (dbt_project.yml, the marts' YAML), or
+# a table the publisher writes (dbt/models/marts/_publication__sources.yml): history carried from
+# one publication to the next, or the record of this publication.
+BY_YEAR, WHOLE, HISTORY, RECORD = "by_year", "whole", "history", "record"
+PUBLISHER_SOURCE = "publication"  # the dbt source that declares the publisher's tables
 COMPARED = ("total_score", "rank_in_category", "rank_overall", "grade")
 
 
@@ -138,37 +90,65 @@ def _tables(con: duckdb.DuckDBPyConnection, database: str) -> set[str]:
     return {r[0] for r in rows}
 
 
+@dataclass(frozen=True)
+class PublishedTable:
+    """A table of the publication as the dbt project declares it."""
+
+    name: str
+    how: str  # BY_YEAR | WHOLE | HISTORY | RECORD
+    grain: tuple[str, ...]  # the columns that identify a row; () when the table has none
+    description: str
+    columns: dict[str, tuple[str, str]]  # column → (data type, description)
+
+    def ddl(self) -> str:
+        return ", ".join(f'"{name}" {data_type}' for name, (data_type, _) in self.columns.items())
+
+
+def published_tables(manifest: Path = MANIFEST) -> dict[str, PublishedTable]:
+    """What a publication holds, from dbt's manifest: the marts marked meta.publish (by_year |
+    whole), each with its grain — the columns of its unique / unique_combination test — and the
+    publisher's tables declared as the `publication` source (meta.publish history | record,
+    meta.grain). The dbt project is the list; none is kept here."""
+    graph = json.loads(manifest.read_text(encoding="utf-8"))
+    grains: dict[str, tuple[str, ...]] = {}
+    for node in graph["nodes"].values():
+        test = node.get("test_metadata") or {}
+        if node["resource_type"] == "test" and test.get("name") in ("unique", "unique_combination"):
+            kwargs = test["kwargs"]
+            columns = kwargs.get("columns") or [kwargs["column_name"]]
+            grains[node["attached_node"].split(".")[-1]] = tuple(c.strip('"') for c in columns)
+    tables = {}
+    for node in sorted(graph["nodes"].values(), key=lambda n: n["name"]):
+        how = node["config"].get("meta", {}).get("publish")
+        if node["resource_type"] == "model" and how in (BY_YEAR, WHOLE):
+            tables[node["name"]] = PublishedTable(
+                node["name"], how, grains.get(node["name"], ()), node["description"],
+                {c: (col.get("data_type") or "", col["description"]) for c, col in node["columns"].items()},
+            )  # fmt: skip
+    for source in graph["sources"].values():
+        if source["source_name"] == PUBLISHER_SOURCE:
+            meta = source["config"]["meta"]
+            tables[source["name"]] = PublishedTable(
+                source["name"], meta["publish"], tuple(meta["grain"]), source["description"],
+                {c: (col["data_type"], col["description"]) for c, col in source["columns"].items()},
+            )  # fmt: skip
+    return tables
+
+
 def published_marts(manifest: Path = MANIFEST) -> dict[str, str]:
-    """The dbt models to publish and how (meta.publish: by_year | whole), from dbt's manifest:
-    the dbt project declares what is published, not a list kept here."""
-    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
-    return {
-        node["name"]: node["config"]["meta"]["publish"]
-        for node in sorted(nodes, key=lambda n: n["name"])
-        if node["resource_type"] == "model" and node["config"].get("meta", {}).get("publish") in (BY_YEAR, WHOLE)
-    }
+    """The dbt models to publish and how (by_year | whole)."""
+    return {t.name: t.how for t in published_tables(manifest).values() if t.how in (BY_YEAR, WHOLE)}
 
 
-def model_docs(manifest: Path = MANIFEST) -> dict[str, tuple[str, dict[str, str]]]:
-    """Each dbt model's description and column descriptions, from dbt's manifest. The publication
-    carries them as DuckDB comments; dbt's persist_docs would write them into the working
-    warehouse on every build (hundreds of statements a run) for nobody to read there."""
-    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
-    return {
-        node["name"]: (node["description"], {c: col["description"] for c, col in node["columns"].items()})
-        for node in nodes
-        if node["resource_type"] == "model"
-    }
-
-
-def _comment(con: duckdb.DuckDBPyConnection, table: str, docs: tuple[str, dict[str, str]]) -> None:
-    description, columns = docs
-    if description:
-        con.execute(f"comment on table pub.{SCHEMA}.{table} is {_quote(description)}")
-    present = {r[0] for r in con.execute(f"describe pub.{SCHEMA}.{table}").fetchall()}
-    for column, text in columns.items():
+def _comment(con: duckdb.DuckDBPyConnection, table: PublishedTable) -> None:
+    """The descriptions of the dbt project as DuckDB comments of the published table. (dbt's
+    persist_docs would write them into the working warehouse on every build, for nobody.)"""
+    if table.description:
+        con.execute(f"comment on table pub.{SCHEMA}.{table.name} is {_quote(table.description)}")
+    present = {r[0] for r in con.execute(f"describe pub.{SCHEMA}.{table.name}").fetchall()}
+    for column, (_, text) in table.columns.items():
         if text and column in present:
-            con.execute(f'comment on column pub.{SCHEMA}.{table}."{column}" is {_quote(text)}')
+            con.execute(f'comment on column pub.{SCHEMA}.{table.name}."{column}" is {_quote(text)}')
 
 
 def _quote(text: str) -> str:
@@ -229,12 +209,15 @@ def publish(
         con.execute(f"attach ':memory:' as {STAGED}")
         available = _tables(con, "wh")
         previous_tables = _tables(con, "prev") if previous is not None else set()
-        marts = {t: how for t, how in published_marts().items() if t in available}
-        year_tables = [t for t, how in marts.items() if how == BY_YEAR]
-        # Tables are assembled in memory, then written once, each ordered (by its grain, the
-        # leading columns): two publications of the same input are equal row by row.
+        declared = published_tables()
+        marts = [t for t in declared.values() if t.how in (BY_YEAR, WHOLE) and t.name in available]
+        year_tables = [t.name for t in marts if t.how == BY_YEAR]
+        history = [t for t in declared.values() if t.how == HISTORY]
+        record = next(t for t in declared.values() if t.how == RECORD)
+        # Tables are assembled in memory, then written once, each ordered by its grain (all its
+        # columns when it has none): two publications of the same input are equal row by row.
         for table in marts:
-            con.execute(f"create table {STAGED}.{table} as select * from wh.{SCHEMA}.{table}")
+            con.execute(f"create table {STAGED}.{table.name} as select * from wh.{SCHEMA}.{table.name}")
         if only_year is not None and previous is not None:
             for table in year_tables:
                 if table in previous_tables:
@@ -243,55 +226,33 @@ def publish(
                         f"insert into {STAGED}.{table} by name select * from prev.{SCHEMA}.{table} where year != ?",
                         [only_year],
                     )
-        for table, (columns, _) in HISTORY_DDL.items():
-            if table in previous_tables:
-                con.execute(f"create table {STAGED}.{table} as select * from prev.{SCHEMA}.{table}")
+        for table in history:
+            if table.name in previous_tables:
+                con.execute(f"create table {STAGED}.{table.name} as select * from prev.{SCHEMA}.{table.name}")
             else:
-                con.execute(f"create table {STAGED}.{table} ({columns})")
+                con.execute(f"create table {STAGED}.{table.name} ({table.ddl()})")
         _keep_final_rankings(
             con, result, previous_tables, year_tables, run_id, now, reopen_year=reopen_year, reason=reason
         )
-        published = [*marts, *HISTORY_DDL]
+        published = [*marts, *history]
         for table in published:
-            result.tables[table] = con.execute(f"select count(*) from {STAGED}.{table}").fetchall()[0][0]
+            result.tables[table.name] = con.execute(f"select count(*) from {STAGED}.{table.name}").fetchall()[0][0]
         # What this snapshot is: a reader can check it sees one whole publication.
-        con.execute(
-            f"create table {STAGED}.publication (run_id varchar, published_at timestamp, "
-            "table_name varchar, row_count bigint, pii_key varchar, as_of date, inputs_fingerprint varchar)"
-        )
+        con.execute(f"create table {STAGED}.{record.name} ({record.ddl()})")
         key_kind = "demo" if demo_key else "installation"
         con.executemany(
-            f"insert into {STAGED}.publication values (?, ?, ?, ?, ?, ?, ?)",
+            f"insert into {STAGED}.{record.name} values (?, ?, ?, ?, ?, ?, ?)",
             [(run_id, now, table, rows, key_kind, as_of, inputs_fingerprint) for table, rows in result.tables.items()],
         )
         con.execute(f"create schema pub.{SCHEMA}")
-        for table in [*published, "publication"]:
-            con.execute(f"create table pub.{SCHEMA}.{table} as select * from {STAGED}.{table} order by all")
-            target = building / "parquet" / f"{table}.parquet"
-            con.execute(f"copy pub.{SCHEMA}.{table} to {_quote(str(target))} (format parquet)")
-        docs = model_docs()
-        for table in published:
-            if table in HISTORY_DDL:
-                for column, doc in HISTORY_DDL[table][1].items():
-                    target = f"table pub.{SCHEMA}.{table}" if not column else f"column pub.{SCHEMA}.{table}.{column}"
-                    con.execute(f"comment on {target} is {_quote(doc)}")
-            elif table in docs:
-                _comment(con, table, docs[table])
-        con.execute(
-            f"comment on table pub.{SCHEMA}.publication is "
-            "'发布信息 — the run that published this snapshot, when, and the rows of each table.'"
-        )
-        con.execute(
-            f"comment on column pub.{SCHEMA}.publication.pii_key is "
-            "'个人信息哈希密钥 — installation (KAOHE_PII_KEY) or demo (the public key of the sample: "
-            "person hashes of a demo publication can be reversed)'"
-        )
-        con.execute(f"comment on column pub.{SCHEMA}.publication.as_of is '评价基准日 — the as_of of the run'")
-        con.execute(
-            f"comment on column pub.{SCHEMA}.publication.inputs_fingerprint is "
-            "'输入指纹 — SHA-256 of the files in force, as_of, options and code the snapshot was computed from; "
-            "a run with the same inputs publishes nothing new'"
-        )
+        for table in [*published, record]:
+            order = ", ".join(f'"{column}"' for column in table.grain) or "all"
+            con.execute(
+                f"create table pub.{SCHEMA}.{table.name} as select * from {STAGED}.{table.name} order by {order}"
+            )
+            target = building / "parquet" / f"{table.name}.parquet"
+            con.execute(f"copy pub.{SCHEMA}.{table.name} to {_quote(str(target))} (format parquet)")
+            _comment(con, table)
         con.execute("checkpoint pub")
     finally:
         con.close()

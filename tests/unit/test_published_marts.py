@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from dagster_project.dbt_manifest import MANIFEST
-from dagster_project.publish import BY_YEAR, WHOLE, published_marts
+from dagster_project.publish import BY_YEAR, HISTORY, RECORD, WHOLE, published_marts, published_tables
 
 
 def test_every_mart_is_published_and_each_by_year_mart_has_a_year_column(dbt_manifest):
@@ -19,3 +19,25 @@ def test_every_mart_is_published_and_each_by_year_mart_has_a_year_column(dbt_man
     for name, how in declared.items():
         if how == BY_YEAR:
             assert "year" in models[name]["columns"], name
+
+
+def test_every_published_table_is_declared_with_its_grain_types_and_descriptions(dbt_manifest):
+    tables = published_tables()
+    assert {t.name for t in tables.values() if t.how == HISTORY} == {
+        "ranking_revisions", "ranking_revision_units", "ranking_drift"
+    }  # fmt: skip
+    assert [t.name for t in tables.values() if t.how == RECORD] == ["publication"]
+    assert tables["unit_scores"].grain == ("year", "unit_code")  # its unique_combination test
+    assert tables["dim_unit"].grain == ("unit_code",)  # its unique test
+    assert tables["register_crosschecks"].grain == ("year", "unit_code", "check", "subject_key")
+    assert tables["ranking_revision_units"].grain == ("year", "revision", "unit_code")  # meta.grain
+    # every table but the quarantine (a row per rejected cell, no key) has a grain of its columns
+    for table in tables.values():
+        assert table.description, table.name
+        assert set(table.grain) <= set(table.columns), table.name
+        assert table.grain or table.name == "quarantine", table.name
+        for column, (data_type, description) in table.columns.items():
+            assert data_type and description, (table.name, column)
+    assert (
+        tables["ranking_drift"].ddl().startswith('"year" integer, "unit_code" varchar, "published_total" decimal(9,2)')
+    )
