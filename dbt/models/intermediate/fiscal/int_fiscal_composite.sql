@@ -75,7 +75,7 @@ staffing as (
         establishment.unit_code,
         establishment.establishment_as_of,
         headcount.headcount
-    from {{ ref('int_establishment_in_force') }} as establishment
+    from {{ ref('int_establishment_totals') }} as establishment
     inner join {{ ref('int_headcount_on_as_of') }} as headcount
         on establishment.year = headcount.year and establishment.unit_code = headcount.unit_code
 ),

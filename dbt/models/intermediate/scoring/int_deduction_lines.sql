@@ -11,24 +11,14 @@ rules as (
 
 uncovered_core_duties as (
     select
-        duties.year,
-        duties.unit_code,
+        year,
+        unit_code,
         'missing_core_duty' as reason,
-        duties.duty_code as item_key,
-        '核心职责无对应任务: ' || duties.duty_text as detail,
+        duty_code as item_key,
+        detail,
         cast(null as decimal(18, 9)) as own_points,
-        json_object('performance.duties', json_array(duties.unit_code || '+' || duties.duty_code)) as source_keys
-    from {{ ref('int_duties_in_force') }} as duties
-    where
-        duties.is_core
-        and not exists (
-            select 1 from tasks
-            where
-                tasks.year = duties.year
-                and tasks.unit_code = duties.unit_code
-                and tasks.duty_code = duties.duty_code
-                and tasks.status = 'eligible'
-        )
+        json_object('performance.duties', json_array(unit_code || '+' || duty_code)) as source_keys
+    from {{ ref('int_uncovered_core_duties') }}
 ),
 
 task_quality as (

@@ -69,7 +69,7 @@ required as (
         greatest(1, cast(ceil(establishment.establishment_jan1 / ratios.posts_per_key_task) as integer))
             as required_key_tasks
     from roster_units
-    inner join {{ ref('int_establishment_in_force') }} as establishment
+    inner join {{ ref('int_establishment_totals') }} as establishment
         on roster_units.year = establishment.year and roster_units.unit_code = establishment.unit_code
     inner join ratios on roster_units.year = ratios.year and roster_units.category = ratios.category
 ),
@@ -81,6 +81,7 @@ achievements as (
         indicators.indicator_code,
         indicators.indicator_order,
         indicators.weight,
+        required.required_key_tasks,
         coalesce(task_sums.eligible_tasks, 0) as eligible_tasks,
         coalesce(task_sums.task_ids, []) as task_ids,
         coalesce(awards.award_ids, []) as award_ids,

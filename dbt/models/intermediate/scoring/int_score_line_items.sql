@@ -80,7 +80,7 @@ bonus_lines as (
             'doc_no', to_json(list(reductions.doc_no order by reductions.effective_from))
         ) as source_keys
     from parts
-    inner join {{ ref('int_establishment_reductions') }} as reductions
+    inner join {{ ref('int_voluntary_establishment_cuts') }} as reductions
         on parts.year = reductions.year and parts.unit_code = reductions.unit_code
     where parts.bonus > 0
     group by parts.year, parts.unit_code, parts.bonus

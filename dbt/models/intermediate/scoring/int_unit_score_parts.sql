@@ -18,7 +18,8 @@ achievements as (
         max(achievement) filter (where indicator_code = 'fiscal') as s_fiscal,
         max(achievement) filter (where indicator_code = 'market_service' and applicable) as s_market_service,
         max(achievement) filter (where indicator_code = 'grassroots_service' and applicable) as s_grassroots_service,
-        max(achievement) filter (where indicator_code = 'excellence') as s_excellence
+        max(achievement) filter (where indicator_code = 'excellence') as s_excellence,
+        any_value(required_key_tasks) as required_key_tasks
     from {{ ref('int_indicator_achievements') }}
     group by all
 ),
@@ -28,7 +29,7 @@ reductions as (
         year,
         unit_code,
         sum(posts_cut) as posts_cut
-    from {{ ref('int_establishment_reductions') }}
+    from {{ ref('int_voluntary_establishment_cuts') }}
     group by all
 ),
 
@@ -49,16 +50,12 @@ vetoes as (
     where kind = 'veto'
 ),
 
-ratios as (
-    {{ methodology_rows('methodology_staffing_ratio') }}
-),
-
-required as (
+establishment as (
     select
         year,
         unit_code,
         establishment_jan1
-    from {{ ref('int_establishment_in_force') }}
+    from {{ ref('int_establishment_totals') }}
 ),
 
 final as (
@@ -72,9 +69,8 @@ final as (
         roster_units.as_of,
         roster_units.parameter_year,
         roster_units.in_register,
-        required.establishment_jan1 as establishment,
-        greatest(1, cast(ceil(required.establishment_jan1 / ratios.posts_per_key_task) as integer))
-            as required_key_tasks,
+        establishment.establishment_jan1 as establishment,
+        achievements.required_key_tasks,
         achievements.s_key_work,
         achievements.s_reform,
         achievements.s_fiscal,
@@ -94,9 +90,8 @@ final as (
     inner join achievements on roster_units.year = achievements.year and roster_units.unit_code = achievements.unit_code
     inner join {{ ref('int_qualitative_scores') }} as qualitative
         on roster_units.year = qualitative.year and roster_units.unit_code = qualitative.unit_code
-    inner join required on roster_units.year = required.year and roster_units.unit_code = required.unit_code
-    inner join ratios
-        on roster_units.year = ratios.year and roster_units.category = ratios.category
+    inner join establishment
+        on roster_units.year = establishment.year and roster_units.unit_code = establishment.unit_code
     left join reductions on roster_units.year = reductions.year and roster_units.unit_code = reductions.unit_code
     left join deductions on roster_units.year = deductions.year and roster_units.unit_code = deductions.unit_code
     left join vetoes on roster_units.year = vetoes.year and roster_units.unit_code = vetoes.unit_code

@@ -16,7 +16,7 @@ establishment as (
         year,
         unit_code,
         establishment_as_of
-    from {{ ref('int_establishment_in_force') }}
+    from {{ ref('int_establishment_totals') }}
 ),
 
 by_type as (
@@ -28,7 +28,7 @@ by_type as (
         sum(chief_leaders) as chief_posts_filled,
         sum(deputy_posts) as deputy_posts_approved,
         sum(deputy_leaders) as deputy_posts_filled
-    from {{ ref('int_establishment_by_type') }}
+    from {{ ref('int_posts_and_headcount_by_type') }}
     group by year, unit_code
 ),
 

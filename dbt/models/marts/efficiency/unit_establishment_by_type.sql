@@ -7,4 +7,4 @@ select
     cast(approved as integer) as approved,
     cast(headcount as integer) as headcount,
     cast(greatest(0, headcount - approved) as integer) as over
-from {{ ref('int_establishment_by_type') }}
+from {{ ref('int_posts_and_headcount_by_type') }}

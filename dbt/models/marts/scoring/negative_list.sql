@@ -18,11 +18,10 @@ missing as (
     select
         year,
         unit_code,
-        item_key,
+        duty_code as item_key,
         'missing_core_duty' as kind,
         detail
-    from {{ ref('int_deduction_lines') }}
-    where reason = 'missing_core_duty'
+    from {{ ref('int_uncovered_core_duties') }}
 ),
 
 final as (
