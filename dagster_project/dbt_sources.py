@@ -1,8 +1,11 @@
-"""Render the dbt source definitions from the source contracts.
+"""Render the dbt sources and the staging models' YAML from the source contracts.
 
-`python -m dagster_project.dbt_sources` rewrites `dbt/models/staging/<system>/_<system>__sources.yml`;
-a test fails when the committed files differ from what the contracts give, so the contracts stay
-the single source of truth.
+`python -m dagster_project.dbt_sources` rewrites, per system, `dbt/models/staging/<system>/`
+`_<system>__sources.yml` (the raw tables) and `_<system>__models.yml` (the staging views: column
+docs, and the tests the contract implies — not_null for required columns, the key's uniqueness,
+accepted_values for enums, relationships for references). A test fails when the committed files
+differ from what the contracts give, so a contract change (a new enum value, a new key) reaches
+ingestion and the staging tests together: the contracts stay the single source of truth.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from dagster_project.contracts import SYSTEMS, Column, load_contracts
+from dagster_project.contracts import SYSTEMS, Column, Contract, load_contracts
 from dagster_project.ingest.load import RAW, raw_column, raw_table
 from dagster_project.settings import DBT_PROJECT_DIR
 
@@ -21,13 +24,15 @@ SYSTEM_LABELS = {
     "finance": "部门预算与执行 — departmental budgets and execution",
     "performance": "综合考核信息系统 — the performance evaluation system",
 }
+# Columns ingestion adds to every raw table; their descriptions are doc blocks
+# (dbt/models/staging/_staging__docs.md), written once.
 LOAD_METADATA = [
-    ("_load_id", "Load that delivered the row (raw.loads.load_id) 装载批次"),
-    ("_file", "Delivered file the row came from 来源文件"),
-    ("_line", "Line of the row in that file (header = line 1) 文件行号"),
-    ("_file_sha256", "SHA-256 of the delivered file 文件哈希"),
-    ("_loaded_at", "When the file was loaded 装载时间"),
-    ("_extra", "Extra columns of the file, as JSON (kept, not used) 额外列"),
+    ("_load_id", '{{ doc("raw_load_id") }}'),
+    ("_file", '{{ doc("raw_file") }}'),
+    ("_line", '{{ doc("raw_line") }}'),
+    ("_file_sha256", '{{ doc("raw_file_sha256") }}'),
+    ("_loaded_at", '{{ doc("raw_loaded_at") }}'),
+    ("_extra", '{{ doc("raw_extra") }}'),
 ]
 HEADER = "# Generated from sources/contracts by `python -m dagster_project.dbt_sources`; do not edit.\n"
 
@@ -39,9 +44,9 @@ def _column_doc(column: Column) -> str:
     return doc
 
 
-def render(system: str) -> str:
+def render(system: str, contracts: dict[str, Contract] | None = None) -> str:
     tables = []
-    for contract in load_contracts().values():
+    for contract in (contracts or load_contracts()).values():
         if contract.system != system:
             continue
         columns = [{"name": raw_column(contract, c.name), "description": _column_doc(c)} for c in contract.columns]
@@ -70,11 +75,64 @@ def render(system: str) -> str:
     return HEADER + yaml.safe_dump(spec, allow_unicode=True, sort_keys=False, width=100)
 
 
-def source_files() -> dict[Path, str]:
+STAGING_METADATA = [
+    ("load_id", '{{ doc("staging_load_id") }}'),
+    ("source_line", '{{ doc("staging_source_line") }}'),
+]
+
+
+def _staging_model(contract: Contract, contracts: dict[str, Contract]) -> dict:
+    """The YAML of `stg_<system>__<table>`: the contract's columns as staging names them."""
+    staged = {c.name: c for c in contract.columns if c.staged}
+    references = {r.columns[0]: contracts[r.table] for r in contract.references if len(r.columns) == 1}
+    single_key = contract.key[0] if len(contract.key) == 1 else None
+    columns = []
+    for column in staged.values():
+        spec: dict = {"name": column.staging_name, "description": column.staged_doc or _column_doc(column)}
+        tests: list = []
+        if column.name == single_key:
+            tests.append("unique")
+        if column.enum:
+            tests.append({"accepted_values": {"arguments": {"values": list(column.enum)}}})
+        if column.name in references:
+            target = references[column.name]
+            (field,) = target.key
+            tests.append(
+                {"relationships": {"arguments": {"to": f"ref('stg_{target.system}__{target.table}')", "field": field}}}
+            )
+        if tests:
+            spec["data_tests"] = tests
+        columns.append(spec)
+    columns += [{"name": name, "description": doc} for name, doc in STAGING_METADATA]
+    model_tests: list = [
+        {"not_null_columns": {"arguments": {"columns": [c.staging_name for c in staged.values() if c.required]}}}
+    ]
+    if single_key is None:
+        key = [staged[name].staging_name for name in contract.key]
+        model_tests.append({"unique_combination": {"arguments": {"columns": key}}})
     return {
-        DBT_PROJECT_DIR / "models" / "staging" / system / f"_{system}__sources.yml": render(system)
-        for system in SYSTEMS
+        "name": f"stg_{contract.system}__{contract.table}",
+        "description": f"{contract.label} — current load of `{contract.system}/{contract.table}`, typed.",
+        "columns": columns,
+        "data_tests": model_tests,
     }
+
+
+def render_models(system: str, contracts: dict[str, Contract] | None = None) -> str:
+    contracts = contracts or load_contracts()
+    models = [_staging_model(c, contracts) for c in contracts.values() if c.system == system]
+    spec = {"version": 2, "models": models}
+    return HEADER + yaml.safe_dump(spec, allow_unicode=True, sort_keys=False, width=100)
+
+
+def source_files() -> dict[Path, str]:
+    """Every generated file and its text."""
+    files = {}
+    for system in SYSTEMS:
+        folder = DBT_PROJECT_DIR / "models" / "staging" / system
+        files[folder / f"_{system}__sources.yml"] = render(system)
+        files[folder / f"_{system}__models.yml"] = render_models(system)
+    return files
 
 
 def main() -> int:

@@ -1,12 +1,56 @@
-"""The dbt sources are generated from the contracts: the committed files must match them."""
+"""The dbt sources and the staging models' YAML are generated from the contracts: the committed
+files must match them, and a contract change reaches the staging tests."""
 
 from __future__ import annotations
 
-from dagster_project.dbt_sources import source_files
+import shutil
+
+import yaml
+
+from dagster_project.contracts import CONTRACTS_DIR, load_contracts
+from dagster_project.dbt_sources import render_models, source_files
 
 
-def test_committed_dbt_sources_match_the_contracts():
-    for path, expected in source_files().items():
+def test_committed_dbt_sources_and_staging_models_match_the_contracts():
+    files = source_files()
+    assert len(files) == 6  # sources and staging models of the three systems
+    for path, expected in files.items():
         assert path.read_text(encoding="utf-8") == expected, (
             f"{path} is stale: run `python -m dagster_project.dbt_sources`"
         )
+
+
+def _model(text: str, name: str) -> dict:
+    return next(m for m in yaml.safe_load(text)["models"] if m["name"] == name)
+
+
+def _tests(model: dict, column: str) -> list:
+    return next(c for c in model["columns"] if c["name"] == column).get("data_tests", [])
+
+
+def test_the_staging_tests_follow_the_contract(tmp_path):
+    persons = _model(render_models("staffing"), "stg_staffing__persons")
+    names = [c["name"] for c in persons["columns"]]
+    # personal data: renamed to their keyed hashes, or not carried past raw at all
+    assert names[:2] == ["person_key", "identity_key"] and "name" not in names and "id_number" not in names
+    assert persons["data_tests"][1] == {
+        "unique_combination": {"arguments": {"columns": ["person_key", "unit_code", "entry_date"]}}
+    }
+    assert "division_code" not in persons["data_tests"][0]["not_null_columns"]["arguments"]["columns"]  # optional
+    assert _tests(persons, "unit_code") == [
+        {"relationships": {"arguments": {"to": "ref('stg_staffing__units')", "field": "unit_code"}}}
+    ]
+    units = _model(render_models("staffing"), "stg_staffing__units")
+    assert _tests(units, "unit_code") == ["unique"]  # a single-column key
+
+    # a value added to a contract's enum is accepted by the staging test as by ingestion
+    contracts = tmp_path / "contracts"
+    shutil.copytree(CONTRACTS_DIR, contracts)
+    path = contracts / "staffing" / "units.yml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("[province, city, county]", "[province, city, county, town]")
+    )
+    changed = _model(render_models("staffing", load_contracts(contracts)), "stg_staffing__units")
+    assert _tests(changed, "admin_level") == [
+        {"accepted_values": {"arguments": {"values": ["province", "city", "county", "town"]}}}
+    ]
