@@ -49,8 +49,8 @@ def test_unit_scores_match_the_hand_computation(sample_run):
     ).fetchall()
     got = {r[0]: r[1:12] for r in rows}
     expected = {
-        code: (e, n, *(Decimal(v) for v in money), rc, ro, g, veto)
-        for code, (e, n, *money, rc, ro, g, veto) in ((c, (x[0], x[1], *x[2:7], *x[7:])) for c, x in EXPECTED.items())
+        code: (e, n, *(Decimal(v) for v in (qualitative, base, bonus, deductions, total)), rc, ro, grade, vetoed)
+        for code, (e, n, qualitative, base, bonus, deductions, total, rc, ro, grade, vetoed) in EXPECTED.items()
     }
     assert got == expected
     assert {(r[12], r[13]) for r in rows} == {("year_end", 2023)}
