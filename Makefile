@@ -24,7 +24,7 @@ run: $(INSTALLED) $(SAMPLE)/_READY
 	$(BIN)/kaohe run $(if $(KAOHE_PII_KEY),,--demo-key)
 
 test: $(INSTALLED) lint
-	$(BIN)/python -m pytest -q --durations=15
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --durations=15
 
 # sqlfluff's dbt templater parses into dbt/target too: a warehouse named kaohe.duckdb leaves a
 # parse state the next run can reuse (dbt.adopt_parse_state).

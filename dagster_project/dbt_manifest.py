@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from dagster_project.settings import DBT_PROJECT_DIR
@@ -21,18 +22,21 @@ PARTIAL_PARSE = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
 COMMAND_FOLDER = re.compile(r"(?:[A-Za-z0-9_]+-[0-9a-f]{7}-)?[0-9a-f]{7}")
 PROJECT_FOLDERS = ("models", "macros", "seeds", "snapshots", "tests")  # dbt_project.yml's *-paths
 KEEP_COMMAND_FOLDERS = 5  # target folders of past dbt commands kept for debugging
+IN_USE_SECONDS = 3600  # a folder written to within the last hour may belong to a running command
 
 
-def prune_command_folders(keep: int = KEEP_COMMAND_FOLDERS) -> list[Path]:
+def prune_command_folders(keep: int = KEEP_COMMAND_FOLDERS, target: Path = MANIFEST.parent) -> list[Path]:
     """dagster-dbt gives each dbt command its own folder in dbt/target (compiled SQL, run results,
     its dbt.log: ~15 MB for a nightly build); keep the newest `keep`, else they pile up forever.
-    The run log keeps each command's output."""
-    target = MANIFEST.parent
+    The run log keeps each command's output. A folder written to within the last hour is never
+    removed: another process (dagster dev, a run on another warehouse) may be using it."""
     folders = [p for p in target.iterdir() if p.is_dir() and COMMAND_FOLDER.fullmatch(p.name)]
     folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-    for folder in folders[keep:]:
+    settled = time.time() - IN_USE_SECONDS
+    old = [folder for folder in folders[keep:] if folder.stat().st_mtime < settled]
+    for folder in old:
         shutil.rmtree(folder, ignore_errors=True)
-    return folders[keep:]
+    return old
 
 
 def dbt_executable() -> str:
