@@ -31,7 +31,7 @@ test: $(INSTALLED) lint
 lint: $(INSTALLED)
 	$(BIN)/ruff check dagster_project tests
 	$(BIN)/ruff format --check dagster_project tests
-	mkdir -p dbt/target/lint && cd dbt && KAOHE_WAREHOUSE=$(CURDIR)/dbt/target/lint/kaohe.duckdb ../$(BIN)/sqlfluff lint models tests
+	mkdir -p dbt/target/lint && cd dbt && KAOHE_WAREHOUSE=$(CURDIR)/dbt/target/lint/kaohe.duckdb ../$(BIN)/sqlfluff lint --processes 0 models tests
 
 # The Dagster instance of `make dev`: run history kept between sessions, one run at a time.
 DAGSTER_HOME ?= $(CURDIR)/warehouse/dagster
