@@ -1,4 +1,4 @@
-"""The `kaohe` command line: generate | run | prune | explain | demo."""
+"""The `kaohe` command line: generate | run | prune | explain | export | demo."""
 
 from __future__ import annotations
 
@@ -304,6 +304,27 @@ def explain(
     except ExplainError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+
+
+@app.command()
+def export(
+    year: Annotated[int, typer.Option(help="Evaluation year.")],
+    out: Annotated[Path, typer.Option(help="The workbook to write (.xlsx).")] = Path("ranking.xlsx"),
+    publish: Annotated[Path | None, typer.Option(help="Publication folder (default: KAOHE_PUBLISH_DIR).")] = None,
+) -> None:
+    """Write the published results of a year as the office's Excel workbook: the ranking of each
+    category group with Chinese labels, then indicators, line items, tasks, lights, negative list,
+    efficiency, staffing signals and register cross-checks."""
+    from dagster_project.export import ExportError
+    from dagster_project.export import export as run_export
+    from dagster_project.settings import publish_dir
+
+    try:
+        counts = run_export(publish or publish_dir(), year, out)
+    except ExportError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"wrote {out}: " + ", ".join(f"{sheet} {rows:,}" for sheet, rows in counts.items()), soft_wrap=True)
 
 
 @app.command()

@@ -14,8 +14,8 @@ def test_every_mart_is_published_and_each_by_year_mart_has_a_year_column(dbt_man
     models = {n["name"]: n for n in nodes if n["resource_type"] == "model"}
     marts = {name for name, n in models.items() if n["fqn"][1] == "marts"}
     declared = published_marts()
-    assert set(declared) == marts and len(marts) == 14
-    assert {name for name, how in declared.items() if how == WHOLE} == {"dim_unit", "quarantine"}
+    assert set(declared) == marts and len(marts) == 15
+    assert {name for name, how in declared.items() if how == WHOLE} == {"dim_region", "dim_unit", "quarantine"}
     for name, how in declared.items():
         if how == BY_YEAR:
             assert "year" in models[name]["columns"], name

@@ -1,0 +1,203 @@
+"""`kaohe export --year Y --out ranking.xlsx`: the published results of a year as the office's
+workbook — the ranking of each category group first, then one sheet per detail table.
+
+Everything comes from the published snapshot (never the working warehouse), so the workbook is
+what `current` says was published. Headers are the Chinese labels of the published columns (the
+part of each column's description before " — ": the dbt project's YAML, carried as DuckDB
+comments), codes get their Chinese labels (category, grade, light, signal, …) and each ranking
+row names its evaluating body (GB/T 2260 name of group_code, from `dim_region`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+SCHEMA = "marts"
+GRADES = {1: "一等", 2: "二等", 3: "三等"}
+CATEGORIES = {"economic": "服务经济", "social": "社会民生", "support": "综合保障"}
+STAGES = {"target_setting": "目标设定", "monitoring": "过程监测", "q4_monitoring": "四季度监测", "year_end": "年终评价"}
+LIGHTS = {"green": "绿灯", "yellow": "黄灯", "red": "红灯"}
+VALUE_LABELS: dict[str, dict] = {  # by column name, in every sheet that has the column
+    "grade": GRADES,
+    "category": CATEGORIES,
+    "stage": STAGES,
+    "light": LIGHTS,
+    "reason": {  # of a light (METHODOLOGY §8)
+        "on_schedule": "按计划推进",
+        "behind_schedule": "进度滞后",
+        "far_behind_schedule": "严重滞后",
+        "false_report": "虚报",
+        "not_reported": "未按时报送",
+    },
+    "kind": {"outside_statutory_duty": "越位", "missing_core_duty": "缺位"},  # negative list (§2)
+    "signal": {  # staffing signals (§10)
+        "favour": "优先保障",
+        "increase_candidate": "增编候选",
+        "review_candidate": "核减评估候选",
+        "compliance": "合规整改",
+    },
+}
+RANKING_COLUMNS = [
+    "group_code", "group_name", "category", "rank_in_category", "rank_overall", "unit_code", "unit_name",
+    "total_score", "grade", "grade_reason", "base_score", "qualitative_score", "bonus", "deductions", "vetoed",
+    "establishment", "required_key_tasks", "stage", "as_of",
+]  # fmt: skip
+INDICATOR_COLUMNS = [
+    "group_code", "category", "rank_in_category", "unit_code", "unit_name",
+    "s_key_work", "s_reform", "s_fiscal", "s_market_service", "s_grassroots_service", "s_excellence",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    table: str
+    order: str  # SQL order by of the sheet's rows
+
+
+DETAIL_SHEETS = [
+    Sheet("得分明细", "score_line_items", "unit_code, line_no"),
+    Sheet("任务得分", "task_scores", "unit_code, task_id"),
+    Sheet("红黄绿灯", "task_lights", "unit_code, task_id, quarter"),
+    Sheet("负面清单", "negative_list", "unit_code, kind, item_key"),
+    Sheet("投入产出", "unit_efficiency", "unit_code"),
+    Sheet("编制信号", "staffing_signals", "unit_code, signal"),
+    Sheet("实名制核对", "register_crosschecks", 'unit_code, "check", subject_key'),
+]
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+class ExportError(Exception):
+    """Nothing to export: no publication, or no published year Y."""
+
+
+def _labels(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """Column → its Chinese label: the description's part before ' — ' (the column name if none)."""
+    rows = con.execute(
+        "select column_name, comment from duckdb_columns() where schema_name = ? and table_name = ?", [SCHEMA, table]
+    ).fetchall()
+    return {name: (comment or name).split(" — ")[0].strip() or name for name, comment in rows}
+
+
+def _grade_reason(row: pd.Series, grade1_min: float | None, grade3_below: float | None) -> str:
+    """Why the unit has its grade (METHODOLOGY §9), in the office's words."""
+    slots = "" if pd.isna(row.get("grade1_slots")) else f"{int(row['grade1_slots'])}个"
+    if row["vetoed"]:
+        return "一票否决，定为三等"
+    if row["grade"] == 3:
+        return f"总分低于{grade3_below:g}分" if grade3_below is not None else "总分低于三等线"
+    if row["grade"] == 1:
+        return f"类别内{slots}一等名额之内"
+    if grade1_min is not None and row["total_score"] >= grade1_min:
+        return f"达到{grade1_min:g}分，但类别内{slots}一等名额已由排名靠前的单位占用"
+    return f"总分低于一等线{grade1_min:g}分" if grade1_min is not None else ""
+
+
+def ranking(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
+    frame = con.execute(
+        f"""
+        select scores.*, regions.region_name as group_name
+        from {SCHEMA}.unit_scores as scores
+        left join {SCHEMA}.dim_region as regions on scores.group_code = regions.region_code
+        where scores.year = ?
+        order by scores.group_code, scores.category, scores.rank_in_category
+        """,
+        [year],
+    ).df()
+    thresholds = dict(
+        con.execute(
+            f"select parameter, value from {SCHEMA}.dim_methodology where year = ? "
+            "and parameter in ('grade1_min_total', 'grade3_below_total')",
+            [year],
+        ).fetchall()
+    )
+    low, top = thresholds.get("grade3_below_total"), thresholds.get("grade1_min_total")
+    frame["grade_reason"] = [_grade_reason(row, top, low) for _, row in frame.iterrows()]
+    return frame[RANKING_COLUMNS]
+
+
+def _write(ws: Worksheet, frame: pd.DataFrame, labels: dict[str, str]) -> None:
+    """Header row of labels, the rows with code labels, frozen header, filters, column widths."""
+    shown = frame.copy()
+    for column, mapping in VALUE_LABELS.items():
+        if column in shown:
+            shown[column] = shown[column].map(lambda v, m=mapping: m.get(v, v))
+    if "vetoed" in shown:
+        shown["vetoed"] = shown["vetoed"].map({True: "是", False: "否"})
+    ws.append([labels.get(c, c) for c in shown.columns])
+    for record in shown.itertuples(index=False):
+        ws.append([_cell(v) for v in record])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(len(shown.columns), 1))}{len(shown) + 1}"
+    for index, column in enumerate(shown.columns, start=1):
+        values = [labels.get(column, column), *(str(v) for v in shown[column].head(500) if v is not None)]
+        width = max(_display_width(v) for v in values)
+        ws.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
+
+
+def _cell(value):
+    """A value as openpyxl takes it: lists as text, missing values (None, NaN, NA, NaT) empty."""
+    if isinstance(value, list | tuple | dict | np.ndarray):
+        return ", ".join(str(v) for v in value) if not isinstance(value, dict) else str(value)
+    if value is None or pd.isna(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _display_width(text: str) -> int:
+    """Characters as a spreadsheet shows them: a CJK character is two columns wide."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def export(publish_dir: Path, year: int, out: Path) -> dict[str, int]:
+    """Write the workbook of `year` from the publication in `publish_dir`; sheet → data rows."""
+    snapshot = publish_dir / "kaohe.duckdb"
+    if not snapshot.exists():
+        raise ExportError(f"no published snapshot at {snapshot}; run `kaohe run` first (or pass --publish DIR)")
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        years = [r[0] for r in con.execute(f"select distinct year from {SCHEMA}.unit_scores order by 1").fetchall()]
+        if year not in years:
+            raise ExportError(f"no published ranking of {year} in {snapshot} (published years: {years or 'none'})")
+        book = Workbook()
+        counts: dict[str, int] = {}
+        score_labels = _labels(con, "unit_scores") | {"group_name": "考核组别名称", "grade_reason": "等次说明"}
+        frame = ranking(con, year)
+        _write(book.active, frame, score_labels)
+        book.active.title = f"{year}年度排名"
+        counts[book.active.title] = len(frame)
+        indicators = frame[["unit_code"]].merge(
+            con.execute(f"select * from {SCHEMA}.unit_scores where year = ?", [year]).df(), on="unit_code"
+        )[INDICATOR_COLUMNS]
+        _write(book.create_sheet("指标完成度"), indicators, score_labels)
+        counts["指标完成度"] = len(indicators)
+        for sheet in DETAIL_SHEETS:
+            rows = con.execute(
+                f"select * from {SCHEMA}.{sheet.table} where year = ? order by {sheet.order}", [year]
+            ).df()
+            _write(book.create_sheet(sheet.title), rows.drop(columns=["year"]), _labels(con, sheet.table))
+            counts[sheet.title] = len(rows)
+    finally:
+        con.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staged = out.with_name(f".{out.name}.tmp")
+    book.save(staged)
+    staged.replace(out)  # a reader never opens half a workbook
+    return counts
