@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -11,18 +13,54 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dagster_project import settings
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="kaohe — the agency performance warehouse (机关单位绩效考核).",
 )
-console = Console()
-err_console = Console(stderr=True)
+# Lines are never wrapped by kaohe: paths and task ids stay whole in a narrow terminal, and piped
+# output (a CI log, `| tee`) is not cut at 80 columns; tables take the width they need.
+console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 240)
+err_console = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 240)
+
+
+def _resolved(variable: str, path: Path) -> str:
+    return f"{variable}, now {path}"
+
+
+# Help shows where each default path resolves from here (the environment, else the working folder).
+SOURCES_DEFAULT = _resolved("KAOHE_SOURCES_DIR", settings.sources_dir())
+WAREHOUSE_DEFAULT = _resolved("KAOHE_WAREHOUSE", settings.warehouse_path())
+PUBLISH_DEFAULT = _resolved("KAOHE_PUBLISH_DIR", settings.publish_dir())
+PACKAGE_DIR = str(Path(__file__).resolve().parent)
+WarehouseOption = Annotated[Path | None, typer.Option(help=f"Working DuckDB warehouse (default: {WAREHOUSE_DEFAULT}).")]
+PublishOption = Annotated[Path | None, typer.Option(help=f"Publication folder (default: {PUBLISH_DEFAULT}).")]
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """kaohe's own warnings as one line on stderr ('warning: …'), never Python's raw
+    `file:line: UserWarning:` text; other libraries' warnings are not the operator's business
+    here (during a run they go to the run log, runner.py)."""
+    if str(filename).startswith(PACKAGE_DIR):
+        err_console.print(f"[yellow]warning:[/yellow] {message}")
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"kaohe {importlib.metadata.version('kaohe')}")
+        raise typer.Exit()
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print kaohe's version and exit.")
+    ] = False,
+) -> None:
     """kaohe — the agency performance warehouse (机关单位绩效考核)."""
+    warnings.showwarning = _show_warning
 
 
 @app.command()
@@ -77,11 +115,15 @@ def generate(
 @app.command()
 def run(
     sources: Annotated[
-        Path | None, typer.Option(help="A delivery, or an inbox of deliveries (default: KAOHE_SOURCES_DIR).")
+        Path | None, typer.Option(help=f"A delivery, or an inbox of deliveries (default: {SOURCES_DEFAULT}).")
     ] = None,
-    warehouse: Annotated[Path | None, typer.Option(help="Working DuckDB warehouse (default: KAOHE_WAREHOUSE).")] = None,
-    publish: Annotated[Path | None, typer.Option(help="Publication folder (default: KAOHE_PUBLISH_DIR).")] = None,
-    as_of: Annotated[str | None, typer.Option("--as-of", help="Evaluation date YYYY-MM-DD (default: today).")] = None,
+    warehouse: Annotated[
+        Path | None, typer.Option(help=f"Working DuckDB warehouse (default: {WAREHOUSE_DEFAULT}).")
+    ] = None,
+    publish: PublishOption = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Evaluation date YYYY-MM-DD (default: today in Asia/Shanghai).")
+    ] = None,
     year: Annotated[
         int | None, typer.Option(help="Recompute this year only; other years are carried over from the publication.")
     ] = None,
@@ -155,7 +197,9 @@ def run(
         force=force,
     )
     try:
-        kaohe.pii_key()
+        with warnings.catch_warnings():  # the demo key's warning is printed once, in the run's summary
+            warnings.simplefilter("ignore")
+            kaohe.pii_key()
     except MissingPiiKey as exc:
         err_console.print(f"[red]error:[/red] {exc}\n(for the embedded sample only: kaohe run --demo-key)")
         raise typer.Exit(2) from None
@@ -263,8 +307,10 @@ def _print_report(report) -> None:
 @app.command()
 def prune(
     keep: Annotated[int, typer.Option(help="Publications, and deliveries whose raw loads, to keep.")] = 30,
-    warehouse: Annotated[Path | None, typer.Option(help="Working DuckDB warehouse (default: KAOHE_WAREHOUSE).")] = None,
-    publish: Annotated[Path | None, typer.Option(help="Publication folder (default: KAOHE_PUBLISH_DIR).")] = None,
+    warehouse: Annotated[
+        Path | None, typer.Option(help=f"Working DuckDB warehouse (default: {WAREHOUSE_DEFAULT}).")
+    ] = None,
+    publish: PublishOption = None,
 ) -> None:
     """Remove old run folders (never current, never one that published a final ranking) and the raw
     rows of loads neither current nor among the newest deliveries. Each run does this too (KAOHE_KEEP)."""
@@ -292,7 +338,7 @@ def prune(
 def explain(
     unit_code: Annotated[str, typer.Argument(help="Unified social credit code of the unit.")],
     year: Annotated[int, typer.Option(help="Evaluation year.")],
-    publish: Annotated[Path | None, typer.Option(help="Publication folder (default: KAOHE_PUBLISH_DIR).")] = None,
+    publish: PublishOption = None,
 ) -> None:
     """Explain one unit's published score line by line: rules, tasks, source keys, rank and grade."""
     from dagster_project.explain import ExplainError
@@ -310,7 +356,7 @@ def explain(
 def export(
     year: Annotated[int, typer.Option(help="Evaluation year.")],
     out: Annotated[Path, typer.Option(help="The workbook to write (.xlsx).")] = Path("ranking.xlsx"),
-    publish: Annotated[Path | None, typer.Option(help="Publication folder (default: KAOHE_PUBLISH_DIR).")] = None,
+    publish: PublishOption = None,
 ) -> None:
     """Write the published results of a year as the office's Excel workbook: the ranking of each
     category group with Chinese labels, then indicators, line items, tasks, lights, negative list,

@@ -7,7 +7,8 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,13 +91,38 @@ def _file_logger(path: Path):
     def run_file(_init_context):
         logger = logging.getLogger(f"kaohe.run.{path.name}")
         handler = logging.FileHandler(path, encoding="utf-8")
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        handler.setFormatter(logging.Formatter(LOG_FORMAT, LOG_TIME))
         logger.handlers = [handler]
         logger.setLevel(logging.INFO)
         logger.propagate = False
         return logger
 
     return run_file
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+LOG_TIME = "%Y-%m-%d %H:%M:%S%z"  # local time with its UTC offset: a log read elsewhere is not ambiguous
+PACKAGE_DIR = str(Path(__file__).resolve().parent)
+
+
+@contextlib.contextmanager
+def _warnings_into(log, own: list[str]) -> Iterator[None]:
+    """Python warnings raised during the run go to the run log, not through the terminal's
+    progress line; kaohe's own (e.g. the demo key) also join the run's warnings (printed once in
+    the summary)."""
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        stamp = time.strftime(LOG_TIME)
+        log.write(f"{stamp} WARNING {category.__name__}: {message} ({filename}:{lineno})\n")
+        if str(filename).startswith(PACKAGE_DIR) and str(message) not in own:
+            own.append(str(message))
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
 
 
 def run_log_path(kaohe: KaoheSettings) -> Path:
@@ -125,12 +151,14 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None) -> 
     defs = build_definitions(kaohe, loggers=loggers)
     job = defs.resolve_job_def("nightly")
     started = time.perf_counter()
+    own_warnings: list[str] = []
     # dagster-dbt echoes every dbt log line on stdout; keep them in the run log instead.
     with (
         writer_lock(Path(kaohe.warehouse)),
         dg.DagsterInstance.ephemeral() as instance,
         log_path.open("a", encoding="utf-8") as log,
         contextlib.redirect_stdout(log),
+        _warnings_into(log, own_warnings),
     ):
         result = job.execute_in_process(
             instance=instance,
@@ -141,6 +169,7 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None) -> 
     report = RunReport(
         success=result.success, seconds=time.perf_counter() - started, run_id=result.run_id, log=log_path
     )
+    report.warnings.extend(own_warnings)
     tracebacks = []
     failed_steps: dict[str, list[str]] = {}  # message → steps that failed with it (one line for all)
     skipped: set[str] = set()

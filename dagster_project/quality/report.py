@@ -91,7 +91,7 @@ def write_report(
 <style>{STYLE}</style></head><body>
 <h1>kaohe 质量报告 · quality report</h1>
 <div class=summary>run <b>{html.escape(run_id)}</b> · as of {html.escape(as_of)}
-· written {datetime.now():%Y-%m-%d %H:%M:%S}<br>
+· written {datetime.now().astimezone():%Y-%m-%d %H:%M:%S %Z (UTC%z)}<br>
 <b>{html.escape(verdict)}</b> — {len(outcomes) - len(failed) - len(warned)} passed, {len(failed)} failed (blocking),
 {len(warned)} warnings</div>
 {_failures_section(failures)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,10 +21,24 @@ def test_run_then_explain_from_the_published_snapshot(tmp_path, dbt_manifest):
     run = subprocess.run(
         [KAOHE, "run", "--sources", str(PROJECT_ROOT / "sources" / "sample"), "--warehouse",
          str(tmp_path / "kaohe.duckdb"), "--publish", str(publish), "--as-of", "2024-01-31", "--demo-key"],
-        capture_output=True, text=True, env={"COLUMNS": "160", "PATH": "/usr/bin:/bin"},
+        capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"},  # piped, no COLUMNS: as in a CI log
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     assert "published:" in run.stdout and "performance.tasks" in run.stdout
+    # piped output is not cut at 80 columns: each path stays whole on its line
+    lines = run.stdout.splitlines()
+    done = next(line for line in lines if line.startswith("run succeeded in "))
+    log = Path(done.split("dbt and Dagster log: ")[1])
+    assert log.is_file() and log.parent == tmp_path / "logs"
+    published = next(line for line in lines if line.startswith("published: "))
+    assert str(publish / "runs") in published and published.endswith("quality.html)")
+    # the demo key's warning: once, in kaohe's words, never Python's raw `file:line: UserWarning`
+    assert "UserWarning" not in run.stdout + run.stderr
+    assert (run.stdout + run.stderr).count("hashed with the public demo key") == 1
+    # the run log's times carry their UTC offset; Python warnings of the run went there
+    text = log.read_text(encoding="utf-8")
+    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d{4} INFO ", text)
+    assert "WARNING UserWarning: personal data are hashed with the public demo key" in text
     con = duckdb.connect(str(publish / "kaohe.duckdb"), read_only=True)
     try:
         assert con.execute("select distinct pii_key from marts.publication").fetchall() == [("demo",)]
@@ -80,3 +95,13 @@ def test_prune_checks_its_option_and_reports_what_it_removed(tmp_path):
     assert done.returncode == 0, done.stderr
     # fewer publications than --keep: even the report of a failed run stays
     assert "removed 0 run folder(s)" in done.stdout and "pruned 0 raw load(s)" in done.stdout and stale.exists()
+
+
+def test_version_and_help_with_the_resolved_default_paths(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "KAOHE_WAREHOUSE": str(tmp_path / "w" / "kaohe.duckdb")}
+    version = subprocess.run([KAOHE, "--version"], capture_output=True, text=True, env=env)
+    assert version.returncode == 0 and re.fullmatch(r"kaohe \d+\.\d+\.\d+\n", version.stdout)
+    shown = subprocess.run([KAOHE, "run", "--help"], capture_output=True, text=True, env={**env, "COLUMNS": "250"})
+    assert shown.returncode == 0
+    assert f"KAOHE_WAREHOUSE, now {tmp_path / 'w' / 'kaohe.duckdb'}" in shown.stdout
+    assert "KAOHE_PUBLISH_DIR, now /" in shown.stdout and "today in Asia/Shanghai" in shown.stdout
