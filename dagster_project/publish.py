@@ -99,6 +99,7 @@ class PublishedTable:
     grain: tuple[str, ...]  # the columns that identify a row; () when the table has none
     description: str
     columns: dict[str, tuple[str, str]]  # column → (data type, description)
+    not_null: tuple[str, ...] = ()  # the columns its not_null_columns test requires
 
     def ddl(self) -> str:
         return ", ".join(f'"{name}" {data_type}' for name, (data_type, _) in self.columns.items())
@@ -111,12 +112,17 @@ def published_tables(manifest: Path = MANIFEST) -> dict[str, PublishedTable]:
     meta.grain). The dbt project is the list; none is kept here."""
     graph = json.loads(manifest.read_text(encoding="utf-8"))
     grains: dict[str, tuple[str, ...]] = {}
+    required: dict[str, tuple[str, ...]] = {}
     for node in graph["nodes"].values():
         test = node.get("test_metadata") or {}
-        if node["resource_type"] == "test" and test.get("name") in ("unique", "unique_combination"):
-            kwargs = test["kwargs"]
+        if node["resource_type"] != "test" or not test:
+            continue
+        kwargs, model = test["kwargs"], (node.get("attached_node") or "").split(".")[-1]
+        if test["name"] in ("unique", "unique_combination"):
             columns = kwargs.get("columns") or [kwargs["column_name"]]
-            grains[node["attached_node"].split(".")[-1]] = tuple(c.strip('"') for c in columns)
+            grains[model] = tuple(c.strip('"') for c in columns)
+        elif test["name"] == "not_null_columns":
+            required[model] = tuple(c.strip('"') for c in kwargs["columns"])
     tables = {}
     for node in sorted(graph["nodes"].values(), key=lambda n: n["name"]):
         how = node["config"].get("meta", {}).get("publish")
@@ -124,6 +130,7 @@ def published_tables(manifest: Path = MANIFEST) -> dict[str, PublishedTable]:
             tables[node["name"]] = PublishedTable(
                 node["name"], how, grains.get(node["name"], ()), node["description"],
                 {c: (col.get("data_type") or "", col["description"]) for c, col in node["columns"].items()},
+                required.get(node["name"], ()),
             )  # fmt: skip
     for source in graph["sources"].values():
         if source["source_name"] == PUBLISHER_SOURCE:
@@ -131,6 +138,7 @@ def published_tables(manifest: Path = MANIFEST) -> dict[str, PublishedTable]:
             tables[source["name"]] = PublishedTable(
                 source["name"], meta["publish"], tuple(meta["grain"]), source["description"],
                 {c: (col["data_type"], col["description"]) for c, col in source["columns"].items()},
+                tuple(meta["grain"]),
             )  # fmt: skip
     return tables
 
@@ -149,6 +157,36 @@ def _comment(con: duckdb.DuckDBPyConnection, table: PublishedTable) -> None:
     for column, (_, text) in table.columns.items():
         if text and column in present:
             con.execute(f'comment on column pub.{SCHEMA}.{table.name}."{column}" is {_quote(text)}')
+
+
+def _constrain(con: duckdb.DuckDBPyConnection, table: PublishedTable, result: PublishResult) -> None:
+    """What readers may rely on, as constraints of the published table: NOT NULL for the columns
+    the dbt tests require, PRIMARY KEY on the grain. A column with nulls in rows of a final ranking
+    kept from an older publication (a column added since) stays nullable, with a note."""
+    qualified = f"pub.{SCHEMA}.{table.name}"
+    nulls: dict[str, int] = {}
+    if table.not_null:
+        counts = ", ".join(f'count(*) filter (where "{c}" is null)' for c in table.not_null)
+        nulls = dict(zip(table.not_null, con.execute(f"select {counts} from {qualified}").fetchone(), strict=True))
+    for column in table.not_null:
+        if nulls[column]:
+            result.notes.append(f"{table.name}.{column}: {nulls[column]:,} null(s) in kept rows; published nullable")
+        else:
+            con.execute(f'alter table {qualified} alter column "{column}" set not null')
+    if table.grain and not any(nulls.get(c) for c in table.grain):
+        key = ", ".join(f'"{c}"' for c in table.grain)
+        con.execute(f"alter table {qualified} add primary key ({key})")
+
+
+def _kv(table: PublishedTable) -> str:
+    """Parquet key-value metadata: the table's description, its grain and each column's
+    description (JSON), for readers of the Parquet files alone."""
+    values = {
+        "kaohe.table": table.description,
+        "kaohe.grain": json.dumps(list(table.grain)),
+        "kaohe.columns": json.dumps({c: doc for c, (_, doc) in table.columns.items()}, ensure_ascii=False),
+    }
+    return ", kv_metadata {" + ", ".join(f"{_quote(k)}: {_quote(v)}" for k, v in values.items()) + "}"
 
 
 def _quote(text: str) -> str:
@@ -250,8 +288,9 @@ def publish(
             con.execute(
                 f"create table pub.{SCHEMA}.{table.name} as select * from {STAGED}.{table.name} order by {order}"
             )
+            _constrain(con, table, result)
             target = building / "parquet" / f"{table.name}.parquet"
-            con.execute(f"copy pub.{SCHEMA}.{table.name} to {_quote(str(target))} (format parquet)")
+            con.execute(f"copy pub.{SCHEMA}.{table.name} to {_quote(str(target))} (format parquet{_kv(table)})")
             _comment(con, table)
         con.execute("checkpoint pub")
     finally:

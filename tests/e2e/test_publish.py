@@ -79,6 +79,17 @@ def test_clean_run_publishes_duckdb_and_parquet_with_the_same_rows(published):
             "select comment from duckdb_columns() where table_name = 'unit_scores' and column_name = 'total_score'"
         ).fetchall()
         assert comment and "总分" in comment[0][0]
+        # what readers may rely on: the grain as primary key, the tested columns NOT NULL
+        constraints = con.execute(
+            "select constraint_type, constraint_column_names from duckdb_constraints() where table_name = 'unit_scores'"
+        ).fetchall()
+        assert ("PRIMARY KEY", ["year", "unit_code"]) in constraints
+        assert ("NOT NULL", ["total_score"]) in constraints and ("NOT NULL", ["unit_name"]) not in constraints
+        # the Parquet files carry the descriptions too
+        parquet = Path(settings.publish_dir) / "parquet" / "unit_scores.parquet"
+        meta = dict(con.execute(f"select decode(key), decode(value) from parquet_kv_metadata('{parquet}')").fetchall())
+        assert json.loads(meta["kaohe.grain"]) == ["year", "unit_code"] and meta["kaohe.table"].startswith("考核得分")
+        assert json.loads(meta["kaohe.columns"])["total_score"] == comment[0][0]
         revisions = con.execute(f"select year, revision, reason from {SCHEMA}.ranking_revisions").fetchall()
         assert revisions == [(2023, 1, "first year-end publication")]
     finally:
@@ -214,9 +225,18 @@ def test_a_reader_during_a_run_always_sees_one_whole_snapshot(published, tmp_pat
         stderr=subprocess.PIPE,
         text=True,
     )
+    # a long-lived reader: a connection opened before the run keeps reading its snapshot whole;
+    # a connection opened after it (DuckDB follows the `current` symlink) sees the new one
+    long_lived = duckdb.connect(str(_snapshot(settings)), read_only=True)
+    before = long_lived.execute("select distinct run_id from marts.publication").fetchall()
     report = run_nightly(settings)
     out, err = reader.communicate(timeout=180)
     assert report.exit_code == 0, (report.failures, report.failed_checks)
+    assert long_lived.execute("select distinct run_id from marts.publication").fetchall() == before
+    fresh = duckdb.connect(str(_snapshot(settings)), read_only=True)
+    assert fresh.execute("select distinct run_id from marts.publication").fetchall() == [(report.run_id,)]
+    fresh.close()
+    long_lived.close()
     assert reader.returncode == 0, err
     runs_seen, reads = map(int, out.split())
     assert runs_seen == 2 and reads > 2
