@@ -150,6 +150,15 @@ def run(
             "embedded sample only (the publication records it).",
         ),
     ] = False,
+    history: Annotated[
+        bool | None,
+        typer.Option(
+            "--history/--no-history",
+            help="Record the run in DAGSTER_HOME (default: beside the warehouse) so `dagster dev` shows it "
+            "(default: on, or KAOHE_RUN_HISTORY=0 for off).",
+            show_default=False,
+        ),
+    ] = None,
     force: Annotated[
         bool,
         typer.Option(
@@ -209,7 +218,7 @@ def run(
     )
     try:
         with _Progress() as progress:
-            report = run_nightly(kaohe, on_event=progress.on_event)
+            report = run_nightly(kaohe, on_event=progress.on_event, history=history)
     except WarehouseLocked as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(3) from None

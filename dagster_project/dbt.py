@@ -61,6 +61,41 @@ class KaoheTranslator(DagsterDbtTranslator):
         folders = dbt_resource_props["fqn"][1:-1]
         return "_".join(folders[:2]) or "dbt"
 
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):
+        """dbt's tests as asset checks, each with a description in plain words (the UI and the
+        quality report show it): the test's own description, a singular test's leading comment,
+        or what a generic test asserts."""
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=describe_test(manifest["nodes"][unique_id]))
+
+
+def describe_test(node: Mapping[str, Any]) -> str:
+    if node.get("description"):
+        return node["description"]
+    test = node.get("test_metadata") or {}
+    kwargs = test.get("kwargs") or {}
+    column = str(kwargs.get("column_name") or "").strip('"')
+    name = test.get("name")
+    if name == "not_null_columns":
+        return "no null in the required columns: " + ", ".join(c.strip('"') for c in kwargs["columns"])
+    if name == "unique_combination":
+        return "one row per (" + ", ".join(c.strip('"') for c in kwargs["columns"]) + ")"
+    if name == "unique":
+        return f"{column} is unique"
+    if name == "accepted_values":
+        return f"{column} is one of: " + ", ".join(str(v) for v in kwargs.get("values", []))
+    if name == "relationships":
+        target = str(kwargs.get("to", "")).removeprefix("ref(").removesuffix(")").strip("'\"")
+        return f"every {column} exists in {target}.{kwargs.get('field')}"
+    comment = []  # a singular test: its leading SQL comment says what a failure means
+    for line in (node.get("raw_code") or "").splitlines():
+        if not line.startswith("--"):
+            break
+        comment.append(line.removeprefix("--").strip())
+    return " ".join(comment) or node["name"]
+
 
 TRANSLATOR = KaoheTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 

@@ -13,6 +13,9 @@ from dagster_project.synthetic.generator import generate
 from dagster_project.synthetic.writer import MANIFEST_FILE, write_delivery
 
 os.environ.setdefault("KAOHE_PII_KEY", "kaohe-test-key-of-at-least-32-bytes")
+# In-process runs of the suite use an in-memory Dagster instance (runner.keeps_history); the
+# console-script tests run with the default, recording their runs in DAGSTER_HOME.
+os.environ.setdefault("KAOHE_RUN_HISTORY", "0")
 
 SMALL_SCALE = 0.1
 SEED = 7

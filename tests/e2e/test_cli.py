@@ -37,8 +37,21 @@ def test_run_then_explain_from_the_published_snapshot(tmp_path, dbt_manifest):
     assert (run.stdout + run.stderr).count("hashed with the public demo key") == 1
     # the run log's times carry their UTC offset; Python warnings of the run went there
     text = log.read_text(encoding="utf-8")
-    assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d{4} INFO ", text)
+    assert re.search(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[+-]\d{4} INFO ", text, re.MULTILINE)
     assert "WARNING UserWarning: personal data are hashed with the public demo key" in text
+    # the run is recorded in the Dagster instance beside the warehouse (what `dagster dev` shows)
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
+        (record,) = instance.get_run_records()
+        assert record.dagster_run.job_name == "nightly" and record.dagster_run.status == dg.DagsterRunStatus.SUCCESS
+        checks = instance.get_records_for_run(
+            record.dagster_run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION, limit=1000
+        ).records
+        results = [c.event_log_entry.dagster_event.event_specific_data for c in checks]
+        assert len(results) > 100
+        # the sample's two known findings are warnings (severity WARN), everything else passed
+        assert sorted(r.check_name for r in results if not r.passed) == ["gx_efficiency", "gx_sources"]
     con = duckdb.connect(str(publish / "kaohe.duckdb"), read_only=True)
     try:
         assert con.execute("select distinct pii_key from marts.publication").fetchall() == [("demo",)]

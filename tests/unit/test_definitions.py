@@ -50,6 +50,7 @@ def test_sensor_starts_one_run_per_new_ready_delivery(tmp_path, monkeypatch, dbt
     from dagster_project.schedules import new_delivery_sensor
 
     monkeypatch.setenv("KAOHE_SOURCES_DIR", str(tmp_path))
+    monkeypatch.setenv("KAOHE_WAREHOUSE", str(tmp_path / "none" / "kaohe.duckdb"))  # nothing applied yet
     for name, ready in (("20240131", True), ("20240229", True), ("20240331", False)):
         (tmp_path / name / "staffing").mkdir(parents=True)
         if ready:
@@ -63,6 +64,55 @@ def test_sensor_starts_one_run_per_new_ready_delivery(tmp_path, monkeypatch, dbt
         assert isinstance(new_delivery_sensor(again), dg.SkipReason)
 
 
+def test_sensor_starts_from_the_deliveries_the_warehouse_has_applied(tmp_path, monkeypatch, dbt_manifest):
+    """`dagster dev` after `kaohe run` of the inbox: no run for what is already in; a run for a
+    delivery with a system not applied yet; no decision while another process writes."""
+    import subprocess
+    import sys
+
+    import duckdb
+
+    from dagster_project.schedules import new_delivery_sensor
+
+    inbox, warehouse = tmp_path / "inbox", tmp_path / "w" / "kaohe.duckdb"
+    monkeypatch.setenv("KAOHE_SOURCES_DIR", str(inbox))
+    monkeypatch.setenv("KAOHE_WAREHOUSE", str(warehouse))
+    for name, systems in (("20240131", ["staffing", "finance"]), ("20240229", ["staffing", "performance"])):
+        for system in systems:
+            (inbox / name / system).mkdir(parents=True)
+        (inbox / name / "_READY").touch()
+    warehouse.parent.mkdir()
+    con = duckdb.connect(str(warehouse))
+    con.execute("create schema raw")
+    con.execute("create table raw.applied_deliveries (system varchar, delivery varchar)")
+    con.executemany(
+        "insert into raw.applied_deliveries values (?, ?)",
+        [("staffing", "20240131"), ("finance", "20240131"), ("staffing", "20240229"), ("performance", "20240229")],
+    )
+    con.close()
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(cursor=None, instance=instance)
+        skipped = new_delivery_sensor(context)
+        assert isinstance(skipped, dg.SkipReason) and "no new delivery" in skipped.skip_message
+        assert context.cursor is None
+        (inbox / "20240229" / "finance").mkdir()  # a system of that delivery not applied yet
+        context = dg.build_sensor_context(cursor=None, instance=instance)
+        started = new_delivery_sensor(context)
+        assert isinstance(started, dg.RunRequest) and started.run_key == "20240229"
+        holder = subprocess.Popen(  # another process writes the warehouse
+            [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(warehouse)!r}); "
+             "print('held', flush=True); time.sleep(60)"],
+            stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            assert holder.stdout.readline().strip() == "held"
+            busy = new_delivery_sensor(dg.build_sensor_context(cursor=None, instance=instance))
+            assert isinstance(busy, dg.SkipReason) and "being written by another process" in busy.skip_message
+        finally:
+            holder.kill()
+            holder.wait()
+
+
 @pytest.mark.parametrize("status", [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTED])
 def test_sensor_and_schedule_wait_while_a_nightly_run_is_pending(tmp_path, monkeypatch, dbt_manifest, status):
     from dagster._core.test_utils import create_run_for_test
@@ -70,6 +120,7 @@ def test_sensor_and_schedule_wait_while_a_nightly_run_is_pending(tmp_path, monke
     from dagster_project.schedules import new_delivery_sensor, nightly_schedule
 
     monkeypatch.setenv("KAOHE_SOURCES_DIR", str(tmp_path))
+    monkeypatch.setenv("KAOHE_WAREHOUSE", str(tmp_path / "none" / "kaohe.duckdb"))
     (tmp_path / "20240131" / "staffing").mkdir(parents=True)
     (tmp_path / "20240131" / "_READY").touch()
     with dg.instance_for_test() as instance:
@@ -109,3 +160,16 @@ def test_definitions_load_under_dagster_dev_without_dbt_on_path(dbt_manifest):
         env=env,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_every_dbt_test_check_says_what_it_asserts_in_plain_words(dbt_manifest):
+    from dagster_project.dbt import kaohe_dbt_assets
+
+    specs = {spec.name: spec.description for spec in kaohe_dbt_assets.check_specs}
+    assert len(specs) > 100 and all(specs.values())
+    assert specs["unique_combination_unit_scores_year__unit_code"] == "one row per (year, unit_code)"
+    assert specs["assert_ranks_are_gapless"].startswith("A failure means ranks within a category group")
+    accepted = next(d for n, d in specs.items() if n.startswith("accepted_values_unit_scores_grade"))
+    assert accepted == "grade is one of: 1, 2, 3"
+    related = next(d for n, d in specs.items() if n.startswith("relationships_stg_staffing__persons_unit_code"))
+    assert related == "every unit_code exists in stg_staffing__units.unit_code"
