@@ -24,7 +24,13 @@ from dagster_dbt import (
 )
 from packaging import version
 
-from dagster_project.dbt_manifest import adopt_parse_state, dbt_executable, keep_parse_state, prepare_manifest
+from dagster_project.dbt_manifest import (
+    adopt_parse_state,
+    dbt_executable,
+    describe_test,
+    keep_parse_state,
+    prepare_manifest,
+)
 from dagster_project.fingerprint import NOTHING_NEW, publication_in_force
 from dagster_project.ingest.load import dangling_references, latest_delivered_at
 from dagster_project.resources import KaoheSettings
@@ -69,32 +75,6 @@ class KaoheTranslator(DagsterDbtTranslator):
         if spec is None or spec.description:
             return spec
         return spec._replace(description=describe_test(manifest["nodes"][unique_id]))
-
-
-def describe_test(node: Mapping[str, Any]) -> str:
-    if node.get("description"):
-        return node["description"]
-    test = node.get("test_metadata") or {}
-    kwargs = test.get("kwargs") or {}
-    column = str(kwargs.get("column_name") or "").strip('"')
-    name = test.get("name")
-    if name == "not_null_columns":
-        return "no null in the required columns: " + ", ".join(c.strip('"') for c in kwargs["columns"])
-    if name == "unique_combination":
-        return "one row per (" + ", ".join(c.strip('"') for c in kwargs["columns"]) + ")"
-    if name == "unique":
-        return f"{column} is unique"
-    if name == "accepted_values":
-        return f"{column} is one of: " + ", ".join(str(v) for v in kwargs.get("values", []))
-    if name == "relationships":
-        target = str(kwargs.get("to", "")).removeprefix("ref(").removesuffix(")").strip("'\"")
-        return f"every {column} exists in {target}.{kwargs.get('field')}"
-    comment = []  # a singular test: its leading SQL comment says what a failure means
-    for line in (node.get("raw_code") or "").splitlines():
-        if not line.startswith("--"):
-            break
-        comment.append(line.removeprefix("--").strip())
-    return " ".join(comment) or node["name"]
 
 
 TRANSLATOR = KaoheTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))

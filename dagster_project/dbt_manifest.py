@@ -5,6 +5,7 @@ dbt file changed. The parse state (partial_parse.msgpack) is kept reusable betwe
 and the folders dbt commands leave in dbt/target are pruned."""
 
 import hashlib
+import json
 import os
 import pprint
 import re
@@ -12,7 +13,9 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from dagster_project.settings import DBT_PROJECT_DIR
 
@@ -119,6 +122,40 @@ def keep_parse_state(target_path: Path) -> None:
     if state.exists():
         _replace_parse_state(state.read_bytes())
     prune_command_folders()
+
+
+def describe_test(node: Mapping[str, Any]) -> str:
+    if node.get("description"):
+        return node["description"]
+    test = node.get("test_metadata") or {}
+    kwargs = test.get("kwargs") or {}
+    column = str(kwargs.get("column_name") or "").strip('"')
+    name = test.get("name")
+    if name == "not_null_columns":
+        return "no null in the required columns: " + ", ".join(c.strip('"') for c in kwargs["columns"])
+    if name == "unique_combination":
+        return "one row per (" + ", ".join(c.strip('"') for c in kwargs["columns"]) + ")"
+    if name == "unique":
+        return f"{column} is unique"
+    if name == "accepted_values":
+        return f"{column} is one of: " + ", ".join(str(v) for v in kwargs.get("values", []))
+    if name == "relationships":
+        target = str(kwargs.get("to", "")).removeprefix("ref(").removesuffix(")").strip("'\"")
+        return f"every {column} exists in {target}.{kwargs.get('field')}"
+    comment = []  # a singular test: its leading SQL comment says what a failure means
+    for line in (node.get("raw_code") or "").splitlines():
+        if not line.startswith("--"):
+            break
+        comment.append(line.removeprefix("--").strip())
+    return " ".join(comment) or node["name"]
+
+
+def dbt_test_descriptions(manifest: Path = MANIFEST) -> dict[str, str]:
+    """Each dbt test's name → what it asserts in plain words (describe_test)."""
+    if not manifest.exists():
+        return {}
+    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
+    return {n["name"]: describe_test(n) for n in nodes if n["resource_type"] == "test"}
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from dagster_project.quality.report import (
     VERDICT_PUBLISHED,
     CheckOutcome,
     blocking_failures,
+    quarantine_in_force,
     report_path,
     run_check_outcomes,
     write_report,
@@ -110,7 +111,14 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
         # "published" only once the snapshot is switched: the publishing step rewrites this page.
         verdict = VERDICT_BLOCKED if failures else VERDICT_PASSED_NOT_PUBLISHED
         run_id = context.run.run_id
-        report = write_report(report_path(kaohe.publish_dir, run_id), run_id, outcomes, verdict, kaohe.as_of_text())
+        report = write_report(
+            report_path(kaohe.publish_dir, run_id),
+            run_id,
+            outcomes,
+            verdict,
+            kaohe.as_of_text(),
+            quarantine=quarantine_in_force(kaohe.warehouse),
+        )
         yield dg.MaterializeResult(
             metadata={
                 "checks": len(outcomes),
@@ -174,6 +182,7 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
             outcomes,
             VERDICT_PUBLISHED,
             kaohe.as_of_text(),
+            quarantine=quarantine_in_force(kaohe.warehouse),
         )
         with kaohe.lock():
             pruned = prune(Path(kaohe.publish_dir), Path(kaohe.warehouse), kaohe.keep)

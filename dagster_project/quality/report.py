@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
+
 
 @dataclass(frozen=True)
 class CheckOutcome:
@@ -61,49 +63,173 @@ VERDICT_PUBLISHED = "passed: published"
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI","Noto Sans CJK SC","Microsoft YaHei",sans-serif;
-margin:2rem;color:#1f2328}
-h1{font-size:1.4rem}table{border-collapse:collapse;width:100%;font-size:.9rem}
-th,td{border-bottom:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;vertical-align:top}
+margin:2rem;color:#1f2328;max-width:1600px}
+h1{font-size:1.4rem}h2{font-size:1.15rem;margin-top:1.6rem}
+table{border-collapse:collapse;width:100%;font-size:.9rem;table-layout:fixed}
+th,td{border-bottom:1px solid #d0d7de;padding:.35rem .5rem;text-align:left;vertical-align:top;
+overflow-wrap:anywhere;white-space:normal}
 th{background:#f6f8fa}.fail{color:#b42318;font-weight:600}.warn{color:#9a6700;font-weight:600}
 .pass{color:#1a7f37}.summary{margin:1rem 0;padding:.75rem;border-radius:6px;background:#f6f8fa}
+.tech{color:#656d76;font-size:.8rem;display:block}col.status{width:8rem}col.table{width:14%}
+col.check{width:30%}col.by{width:7rem}col.rows{width:5rem}details{margin:.5rem 0}
+summary{cursor:pointer;font-weight:600}
 """
+# What each kind of check is, in the words of the report (dbt tests: their descriptions, see
+# dbt_manifest.describe_test; GX suites: the suite's description).
+SOURCES = {"dbt": "dbt test", "great_expectations": "Great Expectations", "dagster": "ingestion check"}
+LAYERS = [  # the first part of an asset key → the report's section
+    ("ingest", "ingestion 装载"),
+    ("staging", "staging 清洗"),
+    ("snapshots", "register history 历史快照"),
+    ("methodology", "methodology seeds 参数"),
+    ("reference", "reference data 参考数据"),
+    ("intermediate", "intermediate 中间层"),
+    ("marts", "published marts 发布表"),
+    ("publish", "quality gate 质量闸门"),
+]
+SHOWN_QUARANTINE_ROWS = 20  # per table on the page; the CSV beside it has them all
+
+
+def check_titles() -> dict[str, str]:
+    """Check name → what it asserts, in plain words: dbt tests from the manifest, GX suites from
+    their files (gx_<suite>), the ingestion's own check."""
+    from dagster_project.dbt_manifest import dbt_test_descriptions
+    from dagster_project.quality.suites import load_suites
+
+    titles = dbt_test_descriptions()
+    titles.update({f"gx_{suite['name']}": suite.get("description", "") for suite in load_suites()})
+    titles["quarantine_share_within_limit"] = "no table in force has more than 5% of its rows quarantined"
+    return titles
+
+
+def quarantine_in_force(warehouse: str | Path) -> pd.DataFrame | None:
+    """The quarantined cells of the loads in force (file, line, column, reason; no values: they
+    may be personal), or None when the warehouse cannot be read now."""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except (duckdb.Error, OSError):
+        return None
+    try:
+        return con.execute(
+            """
+            select q.system || '.' || split_part(q.table_name, '.', -1) as source_table, q.delivery, q.file,
+                q.line, q.column_name, q.reason
+            from raw.quarantine as q inner join raw.current_loads as c using (load_id)
+            order by source_table, q.line, q.column_name
+            """
+        ).df()
+    except duckdb.Error:  # no raw schema yet: nothing was ever loaded
+        return None
+    finally:
+        con.close()
 
 
 def write_report(
-    path: Path, run_id: str, outcomes: list[CheckOutcome], verdict: str, as_of: str, failures: list[str] = ()
+    path: Path,
+    run_id: str,
+    outcomes: list[CheckOutcome],
+    verdict: str,
+    as_of: str,
+    failures: list[str] = (),
+    quarantine: pd.DataFrame | None = None,
 ) -> Path:
-    """The page; `failures` are the run's failed steps, each 'step: what happened'."""
+    """The page; `failures` are the run's failed steps, each 'step: what happened'; `quarantine`
+    the quarantined cells in force (quarantine_in_force), also written beside it as quarantine.csv."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    titles = check_titles()
     failed = [o for o in outcomes if not o.passed and o.severity == "ERROR"]
     warned = [o for o in outcomes if not o.passed and o.severity != "ERROR"]
-    ordered = sorted(outcomes, key=lambda o: (o.passed, o.severity != "ERROR", o.asset, o.name))
-    rows = []
-    for o in ordered:
-        status = "pass" if o.passed else ("fail" if o.severity == "ERROR" else "warn")
-        label = {"pass": "passed", "fail": "FAILED (blocking)", "warn": "warning"}[status]
-        count = "" if o.failing_rows is None else f"{o.failing_rows:,}"
-        rows.append(
-            f"<tr><td class={status}>{label}</td><td>{html.escape(o.asset)}</td><td>{html.escape(o.name)}</td>"
-            f"<td>{html.escape(o.source)}</td><td>{count}</td><td>{html.escape(o.description)}</td></tr>"
-        )
+    passed = [o for o in outcomes if o.passed]
+    layers: dict[str, list[CheckOutcome]] = {}
+    for o in sorted(passed, key=lambda o: (o.asset, o.name)):
+        layers.setdefault(o.asset.split("/")[0], []).append(o)
+    sections = []
+    if failed or warned:
+        sections.append("<h2>failed and warned checks 未通过的检查</h2>" + _table([*failed, *warned], titles))
+    known = [key for key, _ in LAYERS]
+    for key, label in [*LAYERS, *((k, k) for k in sorted(layers) if k not in known)]:
+        if key in layers:
+            sections.append(
+                f"<details><summary>{html.escape(label)}: {len(layers[key])} checks passed</summary>"
+                + _table(layers[key], titles)
+                + "</details>"
+            )
     page = f"""<!doctype html>
 <html lang="zh-CN"><head><meta charset="utf-8"><title>kaohe quality report {html.escape(run_id)}</title>
 <style>{STYLE}</style></head><body>
 <h1>kaohe 质量报告 · quality report</h1>
 <div class=summary>run <b>{html.escape(run_id)}</b> · as of {html.escape(as_of)}
 · written {datetime.now().astimezone():%Y-%m-%d %H:%M:%S %Z (UTC%z)}<br>
-<b>{html.escape(verdict)}</b> — {len(outcomes) - len(failed) - len(warned)} passed, {len(failed)} failed (blocking),
-{len(warned)} warnings</div>
+<b>{html.escape(verdict)}</b> — {len(passed)} passed, {len(failed)} failed (blocking), {len(warned)} warnings
+{_quarantine_count(quarantine)}</div>
 {_failures_section(failures)}
-<table><thead><tr><th>status</th><th>table</th><th>check</th><th>by</th><th>rows</th><th>detail</th></tr></thead>
-<tbody>{"".join(rows)}</tbody></table></body></html>
+{"".join(sections)}
+{_quarantine_section(quarantine, path.parent / "quarantine.csv")}
+</body></html>
 """
     path.write_text(page, encoding="utf-8")
     return path
+
+
+def _table(outcomes: list[CheckOutcome], titles: dict[str, str]) -> str:
+    rows = []
+    for o in outcomes:
+        status = "pass" if o.passed else ("fail" if o.severity == "ERROR" else "warn")
+        label = {"pass": "passed", "fail": "FAILED (blocking)", "warn": "warning"}[status]
+        count = "" if o.failing_rows is None else f"{o.failing_rows:,}"
+        title = titles.get(o.name) or o.name
+        detail = "" if o.passed and o.source == "dbt" else o.description
+        rows.append(
+            f"<tr><td class={status}>{label}</td><td>{html.escape(o.asset)}</td>"
+            f"<td>{html.escape(title)}<span class=tech>{html.escape(o.name)}</span></td>"
+            f"<td>{html.escape(SOURCES.get(o.source, o.source))}</td><td>{count}</td>"
+            f"<td>{html.escape(detail)}</td></tr>"
+        )
+    return (
+        "<table><colgroup><col class=status><col class=table><col class=check><col class=by><col class=rows>"
+        "<col></colgroup><thead><tr><th>status</th><th>table</th><th>check</th><th>by</th><th>rows</th>"
+        f"<th>detail</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _quarantine_count(quarantine: pd.DataFrame | None) -> str:
+    if quarantine is None:
+        return "<br>quarantine: not readable now (see the run log)"
+    return f"<br>quarantine 隔离: {len(quarantine):,} cells of the loads in force"
+
+
+def _quarantine_section(quarantine: pd.DataFrame | None, csv: Path) -> str:
+    if quarantine is None or quarantine.empty:
+        return (
+            "<h2>quarantine 隔离区</h2><p>no quarantined rows in the loads in force.</p>"
+            if quarantine is not None
+            else ""
+        )
+    quarantine.to_csv(csv, index=False, encoding="utf-8-sig")  # utf-8-sig: Excel opens the Chinese right
+    parts = [
+        f"<h2>quarantine 隔离区</h2><p>{len(quarantine):,} quarantined cells in the loads in force; all of them: "
+        f"<a href='{csv.name}'>{csv.name}</a>. Per table, by reason, then the first {SHOWN_QUARANTINE_ROWS} cells.</p>"
+    ]
+    for table, rows in quarantine.groupby("source_table", sort=True):
+        reasons = rows["reason"].value_counts().sort_index()
+        parts.append(
+            f"<details open><summary>{html.escape(table)}: {len(rows):,} cells — "
+            + ", ".join(f"{html.escape(r)} {n:,}" for r, n in reasons.items())
+            + "</summary><table><thead><tr><th>file</th><th>line</th><th>column</th><th>reason</th></tr></thead><tbody>"
+            + "".join(
+                f"<tr><td>{html.escape(str(r.file))}</td><td>{r.line}</td><td>{html.escape(str(r.column_name))}</td>"
+                f"<td>{html.escape(str(r.reason))}</td></tr>"
+                for r in rows.head(SHOWN_QUARANTINE_ROWS).itertuples()
+            )
+            + "</tbody></table></details>"
+        )
+    return "".join(parts)
 
 
 def _failures_section(failures: list[str]) -> str:
     if not failures:
         return ""
     items = "".join(f"<li class=fail>{html.escape(f)}</li>" for f in failures)
-    return f"<h2>failed steps</h2><ul>{items}</ul>"
+    return f"<h2>failed steps 失败的步骤</h2><ul>{items}</ul>"

@@ -106,6 +106,24 @@ def test_dirty_delivery_quarantines_exactly_the_manifest_and_is_idempotent(tmp_p
     for (system, table), lines in manifest.groupby(["system", "table"])["line"]:
         staged = _query(settings, f"select source_line from staging.stg_{system}__{table}")["source_line"]
         assert not set(staged) & set(lines), f"{system}.{table} staged a quarantined line"
+    # the quality report of the blocked run lists every quarantined cell: counted per table and
+    # reason on the page, all of them in quarantine.csv beside it (file, line, column, reason)
+    page = report.report.read_text(encoding="utf-8")
+    listed = pd.read_csv(report.report.parent / "quarantine.csv", encoding="utf-8-sig")
+    listed[["system", "table"]] = listed["source_table"].str.split(".", n=1, expand=True)
+    pd.testing.assert_frame_equal(
+        listed.rename(columns={"column_name": "column"})[key].sort_values(key, ignore_index=True),
+        manifest[key].sort_values(key, ignore_index=True),
+        check_dtype=False,
+    )
+    assert f"{len(manifest):,} quarantined cells in the loads in force" in page
+    for (system, table), rows in manifest.groupby(["system", "table"]):
+        reasons = rows["reason"].value_counts().sort_index()
+        counted = ", ".join(f"{reason} {n:,}" for reason, n in reasons.items())
+        assert f"<summary>{system}.{table}: {len(rows):,} cells — {counted}</summary>" in page
+    # failed checks come first, in plain words, the technical name beside
+    assert page.index("failed and warned checks") < page.index("checks passed")
+    assert "no table in force has more than 5% of its rows quarantined" in page
 
     counts_sql = (
         " union all ".join(
