@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import shutil
+import sqlite3
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -144,11 +145,27 @@ def keeps_history() -> bool:
     return os.environ.get("KAOHE_RUN_HISTORY", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
+def _sqlite_without_fsync_per_event(dbapi_connection, _record) -> None:
+    """Dagster's SQLite storage commits each event of a run on its own connection (~200 planned
+    events before a run starts, ~600 in a nightly run); with SQLite's default synchronous=FULL
+    that is several fsyncs per event (a run with nothing new: 8.2 s → 5.5 s with NORMAL).
+    NORMAL keeps the rollback journal's guarantees against crashes of the process; only a power
+    cut at the wrong moment could damage the run history (never the warehouse or a publication)."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("pragma synchronous=normal")
+        cursor.close()
+
+
 def dagster_instance(kaohe: KaoheSettings, history: bool = True):
     import dagster as dg
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
 
     if not history:
         return dg.DagsterInstance.ephemeral()
+    if not event.contains(Engine, "connect", _sqlite_without_fsync_per_event):
+        event.listen(Engine, "connect", _sqlite_without_fsync_per_event)
     home = dagster_home(kaohe)
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
