@@ -21,6 +21,7 @@ from dagster_project.quality.report import (
     VERDICT_PUBLISHED,
     CheckOutcome,
     blocking_failures,
+    loads_in_force,
     quarantine_in_force,
     report_path,
     run_check_outcomes,
@@ -118,6 +119,7 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
             verdict,
             kaohe.as_of_text(),
             quarantine=quarantine_in_force(kaohe.warehouse),
+            loads=loads_in_force(kaohe.warehouse),
         )
         yield dg.MaterializeResult(
             metadata={
@@ -183,6 +185,7 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
             VERDICT_PUBLISHED,
             kaohe.as_of_text(),
             quarantine=quarantine_in_force(kaohe.warehouse),
+            loads=loads_in_force(kaohe.warehouse),
         )
         with kaohe.lock():
             pruned = prune(Path(kaohe.publish_dir), Path(kaohe.warehouse), kaohe.keep)

@@ -4,6 +4,7 @@ renders on an intranet without internet), written next to the snapshot it judged
 from __future__ import annotations
 
 import html
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -72,7 +73,8 @@ th{background:#f6f8fa}.fail{color:#b42318;font-weight:600}.warn{color:#9a6700;fo
 .pass{color:#1a7f37}.summary{margin:1rem 0;padding:.75rem;border-radius:6px;background:#f6f8fa}
 .tech{color:#656d76;font-size:.8rem;display:block}col.status{width:8rem}col.table{width:14%}
 col.check{width:30%}col.by{width:7rem}col.rows{width:5rem}details{margin:.5rem 0}
-summary{cursor:pointer;font-weight:600}
+summary{cursor:pointer;font-weight:600}.trends{display:flex;flex-wrap:wrap;gap:1.5rem}
+figure.trend{margin:0}figcaption{font-size:.85rem;color:#656d76}svg{background:#f6f8fa}
 """
 # What each kind of check is, in the words of the report (dbt tests: their descriptions, see
 # dbt_manifest.describe_test; GX suites: the suite's description).
@@ -88,6 +90,8 @@ LAYERS = [  # the first part of an asset key → the report's section
     ("publish", "quality gate 质量闸门"),
 ]
 SHOWN_QUARANTINE_ROWS = 20  # per table on the page; the CSV beside it has them all
+HISTORY_FILE = "report_history.jsonl"  # in <publish>/runs: one line per run, the trend's points
+TREND_RUNS = 30
 
 
 def check_titles() -> dict[str, str]:
@@ -126,6 +130,81 @@ def quarantine_in_force(warehouse: str | Path) -> pd.DataFrame | None:
         con.close()
 
 
+def loads_in_force(warehouse: str | Path) -> tuple[int, int] | None:
+    """Rows read and rows quarantined over the loads in force, or None when not readable now."""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except (duckdb.Error, OSError):
+        return None
+    try:
+        read, rejected = con.execute(
+            "select coalesce(sum(rows_read), 0), coalesce(sum(rows_rejected), 0) "
+            "from raw.loads inner join raw.current_loads using (load_id)"
+        ).fetchone()
+        return int(read), int(rejected)
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def record_trend_point(history: Path, point: dict) -> list[dict]:
+    """Put this run's point into the history file (its last report wins) and return the last
+    TREND_RUNS points, oldest first."""
+    points = []
+    if history.exists():
+        for line in history.read_text(encoding="utf-8").splitlines():
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError:  # a line cut by a killed run: skipped, rewritten below
+                continue
+            if item.get("run_id") != point["run_id"]:
+                points.append(item)
+    points.append(point)
+    staged = history.with_name(f".{history.name}.tmp")
+    staged.write_text("".join(json.dumps(p, ensure_ascii=False) + "\n" for p in points), encoding="utf-8")
+    staged.replace(history)
+    return points[-TREND_RUNS:]
+
+
+def _sparkline(points: list[dict], key: str, label: str, colour: str) -> str:
+    """One small inline SVG bar chart (no script, no internet) of `key` over the runs."""
+    values = [p.get(key) for p in points]
+    known = [v for v in values if isinstance(v, int | float)]
+    top = max(known, default=0) or 1
+    width, height, bar = 300, 60, 300 / max(len(values), 1)
+    bars = []
+    for i, (value, p) in enumerate(zip(values, points, strict=True)):
+        if not isinstance(value, int | float):
+            continue
+        h = max(1.0, height * value / top) if value else 1.0
+        tip = html.escape(f"{p.get('written_at', '')} · run {p['run_id'][:8]}: {value:,}")
+        bars.append(
+            f"<rect x='{i * bar:.1f}' y='{height - h:.1f}' width='{max(bar - 1, 1):.1f}' height='{h:.1f}' "
+            f"fill='{colour}'><title>{tip}</title></rect>"
+        )
+    last = f"{known[-1]:,}" if known else "—"
+    return (
+        f"<figure class=trend><figcaption>{html.escape(label)}: now {last}, max {top:,}</figcaption>"
+        f"<svg width='{width}' height='{height}' role='img' aria-label='{html.escape(label)}'>{''.join(bars)}</svg>"
+        "</figure>"
+    )
+
+
+def _trend_section(points: list[dict]) -> str:
+    if not points:
+        return ""
+    return (
+        f"<h2>trend 趋势 (last {len(points)} runs)</h2><div class=trends>"
+        + _sparkline(points, "rows", "rows in force 在用行数", "#0969da")
+        + _sparkline(points, "quarantined", "rows quarantined 隔离行数", "#9a6700")
+        + _sparkline(points, "failed", "blocking checks failed 阻断失败", "#b42318")
+        + "</div>"
+    )
+
+
 def write_report(
     path: Path,
     run_id: str,
@@ -134,10 +213,14 @@ def write_report(
     as_of: str,
     failures: list[str] = (),
     quarantine: pd.DataFrame | None = None,
+    loads: tuple[int, int] | None = None,
 ) -> Path:
     """The page; `failures` are the run's failed steps, each 'step: what happened'; `quarantine`
-    the quarantined cells in force (quarantine_in_force), also written beside it as quarantine.csv."""
+    the quarantined cells in force (quarantine_in_force), also written beside it as quarantine.csv;
+    `loads` the rows read and quarantined in force (loads_in_force), a point of the trend kept in
+    <publish>/runs/report_history.jsonl."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    written = datetime.now().astimezone()
     titles = check_titles()
     failed = [o for o in outcomes if not o.passed and o.severity == "ERROR"]
     warned = [o for o in outcomes if not o.passed and o.severity != "ERROR"]
@@ -148,6 +231,16 @@ def write_report(
     sections = []
     if failed or warned:
         sections.append("<h2>failed and warned checks 未通过的检查</h2>" + _table([*failed, *warned], titles))
+    point = {
+        "run_id": run_id,
+        "written_at": f"{written:%Y-%m-%d %H:%M %Z}",
+        "verdict": verdict,
+        "rows": loads[0] if loads else None,
+        "quarantined": loads[1] if loads else None,
+        "failed": len(failed),
+        "warned": len(warned),
+    }
+    points = record_trend_point(path.parent.parent.parent / HISTORY_FILE, point)
     known = [key for key, _ in LAYERS]
     for key, label in [*LAYERS, *((k, k) for k in sorted(layers) if k not in known)]:
         if key in layers:
@@ -161,10 +254,11 @@ def write_report(
 <style>{STYLE}</style></head><body>
 <h1>kaohe 质量报告 · quality report</h1>
 <div class=summary>run <b>{html.escape(run_id)}</b> · as of {html.escape(as_of)}
-· written {datetime.now().astimezone():%Y-%m-%d %H:%M:%S %Z (UTC%z)}<br>
+· written {written:%Y-%m-%d %H:%M:%S %Z (UTC%z)}<br>
 <b>{html.escape(verdict)}</b> — {len(passed)} passed, {len(failed)} failed (blocking), {len(warned)} warnings
 {_quarantine_count(quarantine)}</div>
 {_failures_section(failures)}
+{_trend_section(points)}
 {"".join(sections)}
 {_quarantine_section(quarantine, path.parent / "quarantine.csv")}
 </body></html>
