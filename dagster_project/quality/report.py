@@ -90,7 +90,7 @@ LAYERS = [  # the first part of an asset key → the report's section
     ("publish", "quality gate 质量闸门"),
 ]
 SHOWN_QUARANTINE_ROWS = 20  # per table on the page; the CSV beside it has them all
-HISTORY_FILE = "report_history.jsonl"  # in <publish>/runs: one line per run, the trend's points
+HISTORY_FILE = "report_history.jsonl"  # in <publish>/ (not runs/: only run folders there)
 TREND_RUNS = 30
 
 
@@ -218,7 +218,7 @@ def write_report(
     """The page; `failures` are the run's failed steps, each 'step: what happened'; `quarantine`
     the quarantined cells in force (quarantine_in_force), also written beside it as quarantine.csv;
     `loads` the rows read and quarantined in force (loads_in_force), a point of the trend kept in
-    <publish>/runs/report_history.jsonl."""
+    <publish>/report_history.jsonl."""
     path.parent.mkdir(parents=True, exist_ok=True)
     written = datetime.now().astimezone()
     titles = check_titles()
@@ -240,7 +240,7 @@ def write_report(
         "failed": len(failed),
         "warned": len(warned),
     }
-    points = record_trend_point(path.parent.parent.parent / HISTORY_FILE, point)
+    points = record_trend_point(path.parents[3] / HISTORY_FILE, point)  # <publish>/, beside runs/
     known = [key for key, _ in LAYERS]
     for key, label in [*LAYERS, *((k, k) for k in sorted(layers) if k not in known)]:
         if key in layers:

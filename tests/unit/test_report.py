@@ -28,7 +28,8 @@ def test_each_run_is_one_point_of_the_trend_and_its_last_report_wins(tmp_path):
     page = write_report(
         report_path(publish, "run-2"), "run-2", [FAILED, PASSED], VERDICT_BLOCKED, "2024-02-29", loads=(50, 30)
     ).read_text(encoding="utf-8")
-    history = (publish / "runs" / HISTORY_FILE).read_text(encoding="utf-8").splitlines()
+    history = (publish / HISTORY_FILE).read_text(encoding="utf-8").splitlines()
+    assert sorted(p.name for p in (publish / "runs").iterdir()) == ["run-1", "run-2"]  # run folders only
     points = [json.loads(line) for line in history]
     assert [(p["run_id"], p["rows"], p["quarantined"], p["failed"]) for p in points] == [
         ("run-1", 100, 0, 0),
@@ -46,8 +47,8 @@ def test_each_run_is_one_point_of_the_trend_and_its_last_report_wins(tmp_path):
 
 def test_a_history_line_cut_by_a_killed_run_is_dropped_not_fatal(tmp_path):
     publish = tmp_path / "published"
-    (publish / "runs").mkdir(parents=True)
-    (publish / "runs" / HISTORY_FILE).write_text('{"run_id": "old", "rows": 5}\n{"run_id": "cut', encoding="utf-8")
+    publish.mkdir(parents=True)
+    (publish / HISTORY_FILE).write_text('{"run_id": "old", "rows": 5}\n{"run_id": "cut', encoding="utf-8")
     write_report(report_path(publish, "new"), "new", [PASSED], VERDICT_PUBLISHED, "2024-01-31", loads=(7, 1))
-    lines = (publish / "runs" / HISTORY_FILE).read_text(encoding="utf-8").splitlines()
+    lines = (publish / HISTORY_FILE).read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["run_id"] for line in lines] == ["old", "new"]
