@@ -168,6 +168,10 @@ def _display_width(text: str) -> int:
 
 def export(publish_dir: Path, year: int, out: Path) -> dict[str, int]:
     """Write the workbook of `year` from the publication in `publish_dir`; sheet → data rows."""
+    if out.is_dir():
+        raise ExportError(f"--out {out} is a folder; give the workbook's file name, e.g. {out / 'ranking.xlsx'}")
+    if out.suffix.lower() != ".xlsx":
+        raise ExportError(f"--out {out}: the workbook is written as .xlsx; give a name ending in .xlsx")
     snapshot = publish_dir / "kaohe.duckdb"
     if not snapshot.exists():
         raise ExportError(f"no published snapshot at {snapshot}; run `kaohe run` first (or pass --publish DIR)")
@@ -196,8 +200,12 @@ def export(publish_dir: Path, year: int, out: Path) -> dict[str, int]:
             counts[sheet.title] = len(rows)
     finally:
         con.close()
-    out.parent.mkdir(parents=True, exist_ok=True)
     staged = out.with_name(f".{out.name}.tmp")
-    book.save(staged)
-    staged.replace(out)  # a reader never opens half a workbook
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        book.save(staged)
+        staged.replace(out)  # a reader never opens half a workbook
+    except OSError as exc:
+        staged.unlink(missing_ok=True)
+        raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
     return counts

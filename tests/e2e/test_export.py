@@ -90,3 +90,17 @@ def test_export_of_a_year_not_published_says_which_years_are(workbook, tmp_path)
     assert not (tmp_path / "x.xlsx").exists()
     missing = runner.invoke(app, ["export", "--year", "2023", "--publish", str(tmp_path / "nothing")])
     assert missing.exit_code == 2 and "no published snapshot" in missing.output
+
+
+def test_export_to_a_folder_a_wrong_suffix_or_an_unwritable_place_says_so(workbook, tmp_path):
+    publish_dir, _, _ = workbook
+    runner = CliRunner()
+    cases = [
+        (tmp_path, "is a folder; give the workbook's file name"),
+        (tmp_path / "ranking.csv", "give a name ending in .xlsx"),
+        (Path("/proc/kaohe/ranking.xlsx"), "cannot write /proc/kaohe/ranking.xlsx"),
+    ]
+    for out, message in cases:
+        done = runner.invoke(app, ["export", "--year", "2023", "--out", str(out), "--publish", str(publish_dir)])
+        assert done.exit_code == 2 and message in done.output, (out, done.output)
+        assert done.exception is None or isinstance(done.exception, SystemExit)  # no traceback
