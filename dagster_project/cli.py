@@ -34,7 +34,6 @@ def _resolved(variable: str, path: Path) -> str:
 SOURCES_DEFAULT = _resolved("KAOHE_SOURCES_DIR", settings.sources_dir())
 WAREHOUSE_DEFAULT = _resolved("KAOHE_WAREHOUSE", settings.warehouse_path())
 PUBLISH_DEFAULT = _resolved("KAOHE_PUBLISH_DIR", settings.publish_dir())
-PACKAGE_DIR = str(Path(__file__).resolve().parent)
 WarehouseOption = Annotated[Path | None, typer.Option(help=f"Working DuckDB warehouse (default: {WAREHOUSE_DEFAULT}).")]
 PublishOption = Annotated[Path | None, typer.Option(help=f"Publication folder (default: {PUBLISH_DEFAULT}).")]
 
@@ -43,7 +42,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     """kaohe's own warnings as one line on stderr ('warning: …'), never Python's raw
     `file:line: UserWarning:` text; other libraries' warnings are not the operator's business
     here (during a run they go to the run log, runner.py)."""
-    if str(filename).startswith(PACKAGE_DIR):
+    if str(filename).startswith(settings.PACKAGE_DIR):
         err_console.print(f"[yellow]warning:[/yellow] {message}")
 
 
@@ -117,9 +116,7 @@ def run(
     sources: Annotated[
         Path | None, typer.Option(help=f"A delivery, or an inbox of deliveries (default: {SOURCES_DEFAULT}).")
     ] = None,
-    warehouse: Annotated[
-        Path | None, typer.Option(help=f"Working DuckDB warehouse (default: {WAREHOUSE_DEFAULT}).")
-    ] = None,
+    warehouse: WarehouseOption = None,
     publish: PublishOption = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Evaluation date YYYY-MM-DD (default: today in Asia/Shanghai).")
@@ -316,9 +313,7 @@ def _print_report(report) -> None:
 @app.command()
 def prune(
     keep: Annotated[int, typer.Option(help="Publications, and deliveries whose raw loads, to keep.")] = 30,
-    warehouse: Annotated[
-        Path | None, typer.Option(help=f"Working DuckDB warehouse (default: {WAREHOUSE_DEFAULT}).")
-    ] = None,
+    warehouse: WarehouseOption = None,
     publish: PublishOption = None,
 ) -> None:
     """Remove old run folders (never current, never one that published a final ranking) and the raw

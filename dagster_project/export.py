@@ -122,7 +122,7 @@ def ranking(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
     )
     low, top = thresholds.get("grade3_below_total"), thresholds.get("grade1_min_total")
     frame["grade_reason"] = [_grade_reason(row, top, low) for _, row in frame.iterrows()]
-    return frame[RANKING_COLUMNS]
+    return frame  # every column of unit_scores: the ranking and the indicator sheets pick theirs
 
 
 def _write(ws: Worksheet, frame: pd.DataFrame, labels: dict[str, str]) -> None:
@@ -184,14 +184,11 @@ def export(publish_dir: Path, year: int, out: Path) -> dict[str, int]:
         counts: dict[str, int] = {}
         score_labels = _labels(con, "unit_scores") | {"group_name": "考核组别名称", "grade_reason": "等次说明"}
         frame = ranking(con, year)
-        _write(book.active, frame, score_labels)
+        _write(book.active, frame[RANKING_COLUMNS], score_labels)
         book.active.title = f"{year}年度排名"
         counts[book.active.title] = len(frame)
-        indicators = frame[["unit_code"]].merge(
-            con.execute(f"select * from {SCHEMA}.unit_scores where year = ?", [year]).df(), on="unit_code"
-        )[INDICATOR_COLUMNS]
-        _write(book.create_sheet("指标完成度"), indicators, score_labels)
-        counts["指标完成度"] = len(indicators)
+        _write(book.create_sheet("指标完成度"), frame[INDICATOR_COLUMNS], score_labels)
+        counts["指标完成度"] = len(frame)
         for sheet in DETAIL_SHEETS:
             rows = con.execute(
                 f"select * from {SCHEMA}.{sheet.table} where year = ? order by {sheet.order}", [year]

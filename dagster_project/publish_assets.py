@@ -21,8 +21,7 @@ from dagster_project.quality.report import (
     VERDICT_PUBLISHED,
     CheckOutcome,
     blocking_failures,
-    loads_in_force,
-    quarantine_in_force,
+    read_in_force,
     report_path,
     run_check_outcomes,
     write_report,
@@ -118,8 +117,7 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
             outcomes,
             verdict,
             kaohe.as_of_text(),
-            quarantine=quarantine_in_force(kaohe.warehouse),
-            loads=loads_in_force(kaohe.warehouse),
+            in_force=read_in_force(kaohe.warehouse),
         )
         yield dg.MaterializeResult(
             metadata={
@@ -184,8 +182,7 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
             outcomes,
             VERDICT_PUBLISHED,
             kaohe.as_of_text(),
-            quarantine=quarantine_in_force(kaohe.warehouse),
-            loads=loads_in_force(kaohe.warehouse),
+            in_force=read_in_force(kaohe.warehouse),
         )
         with kaohe.lock():
             pruned = prune(Path(kaohe.publish_dir), Path(kaohe.warehouse), kaohe.keep)

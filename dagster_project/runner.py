@@ -20,6 +20,7 @@ from dagster_project.fingerprint import publication_in_force
 from dagster_project.lock import writer_lock
 from dagster_project.quality.report import CheckOutcome, blocking_failures, outcome_of
 from dagster_project.resources import KaoheSettings
+from dagster_project.settings import PACKAGE_DIR
 
 EventCallback = Callable[[object], None]
 PUBLISH_STEP = "publish__snapshot"  # the step key of the publishing asset
@@ -104,7 +105,6 @@ def _file_logger(path: Path):
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 LOG_TIME = "%Y-%m-%d %H:%M:%S%z"  # local time with its UTC offset: a log read elsewhere is not ambiguous
-PACKAGE_DIR = str(Path(__file__).resolve().parent)
 
 
 @contextlib.contextmanager

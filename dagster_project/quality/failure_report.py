@@ -12,8 +12,7 @@ from dagster_project.quality.report import (
     VERDICT_BLOCKED,
     VERDICT_FAILED,
     blocking_failures,
-    loads_in_force,
-    quarantine_in_force,
+    read_in_force,
     report_path,
     run_check_outcomes,
     write_report,
@@ -44,7 +43,6 @@ def report_failed_run(context: dg.HookContext) -> None:
         verdict,
         kaohe.as_of_text(),
         failures=failures,
-        quarantine=quarantine_in_force(kaohe.warehouse),
-        loads=loads_in_force(kaohe.warehouse),
+        in_force=read_in_force(kaohe.warehouse),
     )
     context.log.info(f"quality report of the failed run: {path}")

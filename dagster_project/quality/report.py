@@ -8,6 +8,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -106,17 +107,28 @@ def check_titles() -> dict[str, str]:
     return titles
 
 
-def quarantine_in_force(warehouse: str | Path) -> pd.DataFrame | None:
-    """The quarantined cells of the loads in force (file, line, column, reason; no values: they
-    may be personal), or None when the warehouse cannot be read now."""
+class InForce(NamedTuple):
+    """What the loads in force hold, for the report; a part is None when it cannot be read now."""
+
+    quarantine: pd.DataFrame | None  # quarantined cells: file, line, column, reason (no values)
+    loads: tuple[int, int] | None  # rows read, rows quarantined
+
+
+NOTHING_IN_FORCE = InForce(None, None)
+
+
+def read_in_force(warehouse: str | Path) -> InForce:
+    """The quarantined cells of the loads in force (no values: they may be personal) and their
+    rows read and quarantined, over one read-only connection; nothing when the warehouse cannot
+    be read now (another writer) or holds no raw schema yet."""
     import duckdb
 
     try:
         con = duckdb.connect(str(warehouse), read_only=True)
     except (duckdb.Error, OSError):
-        return None
+        return NOTHING_IN_FORCE
     try:
-        return con.execute(
+        quarantine = con.execute(
             """
             select q.system || '.' || split_part(q.table_name, '.', -1) as source_table, q.delivery, q.file,
                 q.line, q.column_name, q.reason
@@ -124,28 +136,13 @@ def quarantine_in_force(warehouse: str | Path) -> pd.DataFrame | None:
             order by source_table, q.line, q.column_name
             """
         ).df()
-    except duckdb.Error:  # no raw schema yet: nothing was ever loaded
-        return None
-    finally:
-        con.close()
-
-
-def loads_in_force(warehouse: str | Path) -> tuple[int, int] | None:
-    """Rows read and rows quarantined over the loads in force, or None when not readable now."""
-    import duckdb
-
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except (duckdb.Error, OSError):
-        return None
-    try:
         read, rejected = con.execute(
             "select coalesce(sum(rows_read), 0), coalesce(sum(rows_rejected), 0) "
             "from raw.loads inner join raw.current_loads using (load_id)"
         ).fetchone()
-        return int(read), int(rejected)
-    except duckdb.Error:
-        return None
+        return InForce(quarantine, (int(read), int(rejected)))
+    except duckdb.Error:  # no raw schema yet: nothing was ever loaded
+        return NOTHING_IN_FORCE
     finally:
         con.close()
 
@@ -212,13 +209,12 @@ def write_report(
     verdict: str,
     as_of: str,
     failures: list[str] = (),
-    quarantine: pd.DataFrame | None = None,
-    loads: tuple[int, int] | None = None,
+    in_force: InForce = NOTHING_IN_FORCE,
 ) -> Path:
-    """The page; `failures` are the run's failed steps, each 'step: what happened'; `quarantine`
-    the quarantined cells in force (quarantine_in_force), also written beside it as quarantine.csv;
-    `loads` the rows read and quarantined in force (loads_in_force), a point of the trend kept in
-    <publish>/report_history.jsonl."""
+    """The page; `failures` are the run's failed steps, each 'step: what happened'; `in_force`
+    (read_in_force) the quarantined cells, also written beside it as quarantine.csv, and the rows
+    read and quarantined, a point of the trend kept in <publish>/report_history.jsonl."""
+    quarantine, loads = in_force
     path.parent.mkdir(parents=True, exist_ok=True)
     written = datetime.now().astimezone()
     titles = check_titles()

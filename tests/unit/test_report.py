@@ -10,6 +10,7 @@ from dagster_project.quality.report import (
     VERDICT_BLOCKED,
     VERDICT_PUBLISHED,
     CheckOutcome,
+    InForce,
     report_path,
     write_report,
 )
@@ -22,11 +23,30 @@ FAILED = CheckOutcome(
 
 def test_each_run_is_one_point_of_the_trend_and_its_last_report_wins(tmp_path):
     publish = tmp_path / "published"
-    write_report(report_path(publish, "run-1"), "run-1", [PASSED], VERDICT_PUBLISHED, "2024-01-31", loads=(100, 0))
-    write_report(report_path(publish, "run-2"), "run-2", [FAILED], VERDICT_BLOCKED, "2024-02-29", loads=(50, 30))
+    write_report(
+        report_path(publish, "run-1"),
+        "run-1",
+        [PASSED],
+        VERDICT_PUBLISHED,
+        "2024-01-31",
+        in_force=InForce(None, (100, 0)),
+    )
+    write_report(
+        report_path(publish, "run-2"),
+        "run-2",
+        [FAILED],
+        VERDICT_BLOCKED,
+        "2024-02-29",
+        in_force=InForce(None, (50, 30)),
+    )
     # the same run writes its report again (gate, then publish or the failure hook): one point
     page = write_report(
-        report_path(publish, "run-2"), "run-2", [FAILED, PASSED], VERDICT_BLOCKED, "2024-02-29", loads=(50, 30)
+        report_path(publish, "run-2"),
+        "run-2",
+        [FAILED, PASSED],
+        VERDICT_BLOCKED,
+        "2024-02-29",
+        in_force=InForce(None, (50, 30)),
     ).read_text(encoding="utf-8")
     history = (publish / HISTORY_FILE).read_text(encoding="utf-8").splitlines()
     assert sorted(p.name for p in (publish / "runs").iterdir()) == ["run-1", "run-2"]  # run folders only
@@ -49,6 +69,8 @@ def test_a_history_line_cut_by_a_killed_run_is_dropped_not_fatal(tmp_path):
     publish = tmp_path / "published"
     publish.mkdir(parents=True)
     (publish / HISTORY_FILE).write_text('{"run_id": "old", "rows": 5}\n{"run_id": "cut', encoding="utf-8")
-    write_report(report_path(publish, "new"), "new", [PASSED], VERDICT_PUBLISHED, "2024-01-31", loads=(7, 1))
+    write_report(
+        report_path(publish, "new"), "new", [PASSED], VERDICT_PUBLISHED, "2024-01-31", in_force=InForce(None, (7, 1))
+    )
     lines = (publish / HISTORY_FILE).read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["run_id"] for line in lines] == ["old", "new"]
