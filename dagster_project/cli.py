@@ -1,4 +1,4 @@
-"""The `kaohe` command line: generate | run | prune | explain | export | demo."""
+"""The `kaohe` command line: generate | run | prune | explain | export | scorecard | scorecards | demo."""
 
 from __future__ import annotations
 
@@ -375,6 +375,61 @@ def export(
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     console.print(f"wrote {out}: " + ", ".join(f"{sheet} {rows:,}" for sheet, rows in counts.items()), soft_wrap=True)
+
+
+LangOption = Annotated[str, typer.Option(help="Language of the page: zh (Chinese) or en (English).")]
+PdfOption = Annotated[
+    bool, typer.Option("--pdf", help="Also print each page to PDF beside it (needs headless Chromium).")
+]
+
+
+@app.command()
+def scorecard(
+    unit_code: Annotated[str, typer.Argument(help="Unified social credit code of the unit.")],
+    year: Annotated[int, typer.Option(help="Evaluation year.")],
+    out: Annotated[
+        Path | None, typer.Option(help="The page to write (.html; default scorecard-UNIT-YEAR.html).")
+    ] = None,
+    lang: LangOption = "zh",
+    pdf: PdfOption = False,
+    publish: PublishOption = None,
+) -> None:
+    """Write one agency's feedback page (在线反馈) from the published results: total, rank and grade
+    with the reason, the six indicators against the group, tasks and their quarterly lights, each
+    deduction with its rule and sources, staffing and efficiency, and what to improve."""
+    from dagster_project.scorecard import ScorecardError, write_scorecard
+    from dagster_project.settings import publish_dir
+
+    page = out or Path(f"scorecard-{unit_code}-{year}.html")
+    try:
+        written = write_scorecard(publish or publish_dir(), unit_code, year, page, lang, pdf)
+    except ScorecardError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print("wrote " + ", ".join(str(p) for p in written))
+
+
+@app.command()
+def scorecards(
+    year: Annotated[int, typer.Option(help="Evaluation year.")],
+    out: Annotated[Path | None, typer.Option(help="Folder of the pages (default scorecards/YEAR).")] = None,
+    lang: LangOption = "zh",
+    pdf: PdfOption = False,
+    publish: PublishOption = None,
+) -> None:
+    """Write every ranked agency's feedback page of a year into a folder (UNIT.html each), with an
+    index.html listing them by evaluating body, category and rank."""
+    from dagster_project.scorecard import ScorecardError, write_scorecards
+    from dagster_project.settings import publish_dir
+
+    folder = out or Path("scorecards") / str(year)
+    try:
+        with console.status(f"writing the {year} scorecards into {folder}…"):
+            count = write_scorecards(publish or publish_dir(), year, folder, lang, pdf)
+    except ScorecardError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"wrote {count:,} scorecards" + (" and their PDFs" if pdf else "") + f" and {folder / 'index.html'}")
 
 
 @app.command()

@@ -31,7 +31,7 @@ def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     )
 
 
-def _sources(text: str) -> str:
+def source_summary(text: str) -> str:
     keys = json.loads(text or "{}")
     parts = []
     for table, value in keys.items():
@@ -137,7 +137,7 @@ def _explain(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, console:
             line["item_key"] or "",
             f"{line['points']:+.4f}",
             line["rule"],
-            _sources(line["source_keys"]),
+            source_summary(line["source_keys"]),
         )
     console.print(other)
     total_lines = sum(line["points"] for line in lines)

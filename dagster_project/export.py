@@ -21,31 +21,10 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from dagster_project.labels import grade_reason, label
+
 SCHEMA = "marts"
-GRADES = {1: "一等", 2: "二等", 3: "三等"}
-CATEGORIES = {"economic": "服务经济", "social": "社会民生", "support": "综合保障"}
-STAGES = {"target_setting": "目标设定", "monitoring": "过程监测", "q4_monitoring": "四季度监测", "year_end": "年终评价"}
-LIGHTS = {"green": "绿灯", "yellow": "黄灯", "red": "红灯"}
-VALUE_LABELS: dict[str, dict] = {  # by column name, in every sheet that has the column
-    "grade": GRADES,
-    "category": CATEGORIES,
-    "stage": STAGES,
-    "light": LIGHTS,
-    "reason": {  # of a light (METHODOLOGY §8)
-        "on_schedule": "按计划推进",
-        "behind_schedule": "进度滞后",
-        "far_behind_schedule": "严重滞后",
-        "false_report": "虚报",
-        "not_reported": "未按时报送",
-    },
-    "kind": {"outside_statutory_duty": "越位", "missing_core_duty": "缺位"},  # negative list (§2)
-    "signal": {  # staffing signals (§10)
-        "favour": "优先保障",
-        "increase_candidate": "增编候选",
-        "review_candidate": "核减评估候选",
-        "compliance": "合规整改",
-    },
-}
+SHEET_LABELS = ("grade", "category", "stage", "light", "reason", "kind", "signal")  # code columns shown by label
 RANKING_COLUMNS = [
     "group_code", "group_name", "category", "rank_in_category", "rank_overall", "unit_code", "unit_name",
     "total_score", "grade", "grade_reason", "base_score", "qualitative_score", "bonus", "deductions", "vetoed",
@@ -80,26 +59,12 @@ class ExportError(Exception):
     """Nothing to export: no publication, or no published year Y."""
 
 
-def _labels(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+def column_labels(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     """Column → its Chinese label: the description's part before ' — ' (the column name if none)."""
     rows = con.execute(
         "select column_name, comment from duckdb_columns() where schema_name = ? and table_name = ?", [SCHEMA, table]
     ).fetchall()
     return {name: (comment or name).split(" — ")[0].strip() or name for name, comment in rows}
-
-
-def _grade_reason(row: pd.Series, grade1_min: float | None, grade3_below: float | None) -> str:
-    """Why the unit has its grade (METHODOLOGY §9), in the office's words."""
-    slots = "" if pd.isna(row.get("grade1_slots")) else f"{int(row['grade1_slots'])}个"
-    if row["vetoed"]:
-        return "一票否决，定为三等"
-    if row["grade"] == 3:
-        return f"总分低于{grade3_below:g}分" if grade3_below is not None else "总分低于三等线"
-    if row["grade"] == 1:
-        return f"类别内{slots}一等名额之内"
-    if grade1_min is not None and row["total_score"] >= grade1_min:
-        return f"达到{grade1_min:g}分，但类别内{slots}一等名额已由排名靠前的单位占用"
-    return f"总分低于一等线{grade1_min:g}分" if grade1_min is not None else ""
 
 
 def ranking(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
@@ -121,16 +86,16 @@ def ranking(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
         ).fetchall()
     )
     low, top = thresholds.get("grade3_below_total"), thresholds.get("grade1_min_total")
-    frame["grade_reason"] = [_grade_reason(row, top, low) for _, row in frame.iterrows()]
+    frame["grade_reason"] = [grade_reason(row, top, low) for row in frame.to_dict("records")]
     return frame  # every column of unit_scores: the ranking and the indicator sheets pick theirs
 
 
 def _write(ws: Worksheet, frame: pd.DataFrame, labels: dict[str, str]) -> None:
     """Header row of labels, the rows with code labels, frozen header, filters, column widths."""
     shown = frame.copy()
-    for column, mapping in VALUE_LABELS.items():
+    for column in SHEET_LABELS:
         if column in shown:
-            shown[column] = shown[column].map(lambda v, m=mapping: m.get(v, v))
+            shown[column] = shown[column].map(lambda v, c=column: label(c, v))
     if "vetoed" in shown:
         shown["vetoed"] = shown["vetoed"].map({True: "是", False: "否"})
     ws.append([labels.get(c, c) for c in shown.columns])
@@ -182,7 +147,7 @@ def export(publish_dir: Path, year: int, out: Path) -> dict[str, int]:
             raise ExportError(f"no published ranking of {year} in {snapshot} (published years: {years or 'none'})")
         book = Workbook()
         counts: dict[str, int] = {}
-        score_labels = _labels(con, "unit_scores") | {"group_name": "考核组别名称", "grade_reason": "等次说明"}
+        score_labels = column_labels(con, "unit_scores") | {"group_name": "考核组别名称", "grade_reason": "等次说明"}
         frame = ranking(con, year)
         _write(book.active, frame[RANKING_COLUMNS], score_labels)
         book.active.title = f"{year}年度排名"
@@ -193,7 +158,7 @@ def export(publish_dir: Path, year: int, out: Path) -> dict[str, int]:
             rows = con.execute(
                 f"select * from {SCHEMA}.{sheet.table} where year = ? order by {sheet.order}", [year]
             ).df()
-            _write(book.create_sheet(sheet.title), rows.drop(columns=["year"]), _labels(con, sheet.table))
+            _write(book.create_sheet(sheet.title), rows.drop(columns=["year"]), column_labels(con, sheet.table))
             counts[sheet.title] = len(rows)
     finally:
         con.close()

@@ -15,6 +15,7 @@ indicator_lines as (
         achievements.indicator_order as sort_order,
         '' as item_key,
         achievements.points,
+        (1 - achievements.qualitative_share) * achievements.effective_weight as max_points,
         case achievements.indicator_code
             when 'key_work' then '§4 (1 − q)·W·min(1, Σ d·c / N_u)'
             when 'fiscal' then '§5 (1 − q)·W·fiscal composite'
@@ -56,6 +57,7 @@ qualitative_lines as (
         100 as sort_order,
         '' as item_key,
         qualitative_share * qualitative_score as points,
+        qualitative_share * 100.0 as max_points,
         '§6 q·Q_u' as rule,
         json_object('performance.reviews', json_object('unit_code', unit_code, 'year', year)) as source_keys
     from parts
@@ -70,6 +72,7 @@ bonus_lines as (
         200 as sort_order,
         '' as item_key,
         parts.bonus as points,
+        cast(null as double) as max_points,
         '§7 min(cap, per post · R_u)' as rule,
         json_object(
             'staffing.establishment',
@@ -95,6 +98,7 @@ deduction_lines as (
         300 + reason_order as sort_order,
         item_key,
         -cast(points as double) as points,
+        cast(null as double) as max_points,
         '§7 ' || reason || ': ' || coalesce(cast(points_each as double) || ' each', 'the incident''s own points')
         || coalesce(', cap ' || cast(cap as double) || ' (' || cap_group || ')', '') as rule,
         cast(source_keys as json) as source_keys
@@ -110,6 +114,7 @@ floor_lines as (
         900 as sort_order,
         '' as item_key,
         -(base_score + bonus - deductions) as points,
+        cast(null as double) as max_points,
         '§7 total = max(0, base + bonus − deductions)' as rule,
         json_object() as source_keys
     from parts
@@ -137,6 +142,7 @@ final as (
         code,
         item_key,
         points,
+        max_points,
         rule,
         cast(source_keys as varchar) as source_keys
     from lines

@@ -8,6 +8,7 @@ select
     code,
     item_key,
     points,
+    max_points,
     rule,
     source_keys
 from {{ ref('int_score_line_items') }}
