@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 SAMPLE := sources/landing/sample
 SCALE ?= 10
 
-.PHONY: install run test lint dev bench clean
+.PHONY: install run test lint browser dev bench clean
 
 install: $(INSTALLED)
 
@@ -23,8 +23,18 @@ $(SAMPLE)/_READY: | $(INSTALLED)
 run: $(INSTALLED) $(SAMPLE)/_READY
 	$(BIN)/kaohe run $(if $(KAOHE_PII_KEY),,--demo-key)
 
-test: $(INSTALLED) lint
+test: $(INSTALLED) lint browser
 	$(BIN)/python -m pytest -q -n auto --dist loadfile --durations=15
+
+# Headless Chromium and a CJK font, for the tests that look at the HTML pages (and for
+# `kaohe scorecard --pdf`): Debian's packages, installed when missing (as root, else with sudo).
+browser:
+	@if command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .; then :; else \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  echo "installing Debian's chromium and fonts-noto-cjk (headless browser tests)"; \
+	  $$sudo apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null \
+	  || { $$sudo apt-get update -qq && $$sudo apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null; }; \
+	fi
 
 # sqlfluff's dbt templater parses into dbt/target too: a warehouse named kaohe.duckdb leaves a
 # parse state the next run can reuse (dbt.adopt_parse_state).

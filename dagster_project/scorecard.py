@@ -171,8 +171,8 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:22px 0 8px;border-bot
 .g1{background:#dafbe1;color:#116329} .g2{background:#fff8c5;color:#7d4e00} .g3{background:#ffebe9;color:#a40e26}
 .interim{background:#ddf4ff;padding:6px 10px;border-radius:6px}
 table{border-collapse:collapse;width:100%;margin:6px 0} th,td{border:1px solid #d0d7de;padding:4px 6px;
- vertical-align:top;text-align:left;overflow-wrap:anywhere} th{background:#f6f8fa} td.num{text-align:right;
- white-space:nowrap} .keys{font-size:12px;color:#57606a}
+ vertical-align:top;text-align:left;overflow-wrap:anywhere} th{background:#f6f8fa;white-space:nowrap} td.num{text-align:right;
+ white-space:nowrap} td.key{white-space:nowrap} .keys{font-size:12px;color:#57606a}
 td.light{text-align:center;width:76px;font-size:12px} .green{background:#2da44e;color:#fff}
 .yellow{background:#d4a72c;color:#1f2328} .red{background:#cf222e;color:#fff} .none{color:#8c959f}
 ol.improve li{margin:3px 0} .costs{color:#a40e26;white-space:nowrap}
@@ -309,8 +309,11 @@ def indicator_chart(rows: list[dict], lang: str) -> str:
     """Horizontal bars, one per indicator: the maximum (light), the points (solid) and a tick at the
     group median; a not-applicable indicator is a labelled empty row."""
     t = TEXT[lang]
-    label_w, bar_w, row_h, value_w = 150, 520, 30, 150
-    scale = bar_w / max([r["max"] or 0 for r in rows] + [1e-9])
+    label_w = 16 + 7 * max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in r["label"]) for r in rows)
+    bar_w, row_h, value_w = 520, 30, 110
+    # one scale for the bars and the medians: a group median can exceed this unit's maximum (the
+    # maxima differ between units when indicators are not applicable and weights are redistributed)
+    scale = bar_w / max([r["max"] or 0 for r in rows] + [r["median"] or 0 for r in rows] + [1e-9])
     parts = []
     for i, r in enumerate(rows):
         y = 8 + i * row_h
@@ -484,10 +487,16 @@ def _tasks(results: YearResults, frames: dict[str, list], lang: str) -> str:
     lights = {(r.task_id, int(r.quarter)): r for r in frames["lights"]}
     name_key = "name_zh" if lang == "zh" else "name_en"
     indicator_names = {i["indicator_code"]: i[name_key] for i in results.indicators}
+    order = {i["indicator_code"]: i["indicator_order"] for i in results.indicators}
     rows = []
-    for task in tasks:
+    for task in sorted(tasks, key=lambda task: (order.get(task.indicator_code, 99), task.task_id)):
         cells = []
-        for q in results.quarters:
+        if task.status != "eligible":  # not scored: no lights to show
+            cells.append(
+                f'<td colspan="{len(results.quarters)}" class="none" data-status="{_e(task.status)}">'
+                f"{_e(label('status', task.status, lang))}</td>"
+            )
+        for q in results.quarters if task.status == "eligible" else ():
             light = lights.get((task.task_id, q))
             if light is None:
                 cells.append(f'<td class="light none" data-quarter="{q}">{_e(t["no_light"])}</td>')
@@ -519,7 +528,8 @@ def _deductions(lines: list, lang: str) -> str:
         return f'<section id="deductions"><h2>{_e(t["deduction_list"])}</h2><p>{_e(t["no_deductions"])}</p></section>'
     rows = "".join(
         f'<tr class="deduction" data-line="{r.line_no}" data-code="{_e(r.code)}" data-points="{r.points:.6f}">'
-        f'<td>{_e(label("code", r.code, lang))}</td><td>{_e(r.item_key)}</td><td class="num">{_num(r.points)}</td>'
+        f'<td>{_e(label("code", r.code, lang))}</td><td class="key">{_e(r.item_key)}</td>'
+        f'<td class="num">{_num(r.points)}</td>'
         f'<td>{_e(r.rule)}</td><td class="keys">{_e(source_summary(r.source_keys))}</td></tr>'
         for r in deductions
     )

@@ -1,0 +1,78 @@
+"""The HTML pages as a reader sees them, in headless Chromium (Debian's `chromium`; `make test`
+installs it and a CJK font when missing): the quality report at 1,400 px shows a warning's detail
+on screen, the scorecard fits the window and prints to A4."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dagster_project.browser import dump_dom, find_chromium, screenshot
+from dagster_project.cli import app
+from dagster_project.quality.report import report_path
+
+pytestmark = pytest.mark.e2e
+U1 = "11320100100000016C"
+WIDTH = 1400
+# Appended to a copy of a page: where each probed element lies once the page is laid out, written
+# into the DOM that `chromium --dump-dom` prints.
+PROBE = """<script>
+const probe = {inner: window.innerWidth, scroll: document.documentElement.scrollWidth, boxes: []};
+for (const el of document.querySelectorAll(%s)) {
+  const r = el.getBoundingClientRect();
+  probe.boxes.push({left: r.left, right: r.right, width: r.width, height: r.height, text: el.innerText});
+}
+document.body.setAttribute("data-probe", JSON.stringify(probe));
+</script>"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def chromium():
+    if find_chromium() is None:
+        pytest.fail("headless Chromium is missing: `make test` installs Debian's chromium (make browser)")
+
+
+def layout(page: Path, selector: str, tmp_path: Path) -> dict:
+    probed = tmp_path / f"probed-{page.name}"
+    text = page.read_text(encoding="utf-8")
+    probed.write_text(text.replace("</body>", PROBE % json.dumps(selector) + "</body>"), encoding="utf-8")
+    dom = dump_dom(probed, WIDTH, 900)
+    found = re.search(r'data-probe="([^"]*)"', dom)
+    assert found, "the probe did not run"
+    return json.loads(html.unescape(found.group(1)))
+
+
+def test_a_warnings_detail_is_on_screen_at_1400_px(sample_published, tmp_path):
+    _, settings, report = sample_published
+    page = report_path(settings.publish_dir, report.run_id)
+    # the last cell of each warning row is its detail ("… on register_crosschecks: 1 rows")
+    probe = layout(page, "tr:has(td.warn) > td:last-child", tmp_path)
+    assert probe["inner"] == WIDTH and probe["scroll"] <= WIDTH  # nothing off to the right
+    assert len(probe["boxes"]) == 2
+    for box in probe["boxes"]:
+        assert box["text"] and box["width"] > 100 and box["height"] > 0
+        assert 0 <= box["left"] < box["right"] <= WIDTH, box
+    assert any("register_crosschecks" in box["text"] for box in probe["boxes"])
+    shot = screenshot(page, tmp_path / "report.png", WIDTH, 900)
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_scorecard_fits_the_window_and_prints_to_a4(sample_published, tmp_path):
+    _, settings, _ = sample_published
+    out = tmp_path / "u1.html"
+    result = CliRunner().invoke(
+        app, ["scorecard", U1, "--year", "2023", "--out", str(out), "--pdf", "--publish", settings.publish_dir]
+    )
+    assert result.exit_code == 0, result.output
+    probe = layout(out, "svg.indicator-chart, #improve li, td.light", tmp_path)
+    assert probe["scroll"] <= WIDTH
+    assert all(0 <= box["left"] < box["right"] <= WIDTH and box["height"] > 0 for box in probe["boxes"])
+    pdf = out.with_suffix(".pdf").read_bytes()
+    assert pdf[:5] == b"%PDF-"
+    sizes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
+    assert sizes and all(abs(float(w) - 595.9) < 1 and abs(float(h) - 842.9) < 1 for w, h in sizes)  # A4 in pt
