@@ -171,8 +171,8 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:22px 0 8px;border-bot
 .g1{background:#dafbe1;color:#116329} .g2{background:#fff8c5;color:#7d4e00} .g3{background:#ffebe9;color:#a40e26}
 .interim{background:#ddf4ff;padding:6px 10px;border-radius:6px}
 table{border-collapse:collapse;width:100%;margin:6px 0} th,td{border:1px solid #d0d7de;padding:4px 6px;
- vertical-align:top;text-align:left;overflow-wrap:anywhere} th{background:#f6f8fa;white-space:nowrap} td.num{text-align:right;
- white-space:nowrap} td.key{white-space:nowrap} .keys{font-size:12px;color:#57606a}
+ vertical-align:top;text-align:left;overflow-wrap:anywhere} th{background:#f6f8fa;white-space:nowrap}
+td.num{text-align:right;white-space:nowrap} td.key{white-space:nowrap} .keys{font-size:12px;color:#57606a}
 td.light{text-align:center;width:76px;font-size:12px} .green{background:#2da44e;color:#fff}
 .yellow{background:#d4a72c;color:#1f2328} .red{background:#cf222e;color:#fff} .none{color:#8c959f}
 ol.improve li{margin:3px 0} .costs{color:#a40e26;white-space:nowrap}
@@ -313,7 +313,7 @@ def indicator_chart(rows: list[dict], lang: str) -> str:
     bar_w, row_h, value_w = 520, 30, 110
     # one scale for the bars and the medians: a group median can exceed this unit's maximum (the
     # maxima differ between units when indicators are not applicable and weights are redistributed)
-    scale = bar_w / max([r["max"] or 0 for r in rows] + [r["median"] or 0 for r in rows] + [1e-9])
+    scale = bar_w / max([r[k] or 0 for r in rows for k in ("max", "points", "median")] + [1e-9])
     parts = []
     for i, r in enumerate(rows):
         y = 8 + i * row_h
@@ -321,10 +321,11 @@ def indicator_chart(rows: list[dict], lang: str) -> str:
         if r["points"] is None:
             parts.append(f'<text x="{label_w}" y="{y + 15}" fill="#8c959f">{_e(t["not_applicable"])}</text>')
             continue
-        parts.append(
-            f'<rect class="max" x="{label_w}" y="{y}" width="{r["max"] * scale:.1f}" height="20" fill="#d0d7de" '
-            f'data-max="{r["max"]:.6f}"/>'
-        )
+        if r["max"] is not None:  # null in lines of a final ranking kept from before the column existed
+            parts.append(
+                f'<rect class="max" x="{label_w}" y="{y}" width="{r["max"] * scale:.1f}" height="20" '
+                f'fill="#d0d7de" data-max="{r["max"]:.6f}"/>'
+            )
         parts.append(
             f'<rect class="points" x="{label_w}" y="{y + 4}" width="{max(r["points"], 0) * scale:.1f}" height="12" '
             f'fill="#0969da" data-code="{_e(r["code"])}" data-points="{r["points"]:.6f}"/>'
@@ -443,7 +444,7 @@ def _composition(results: YearResults, unit: dict, lines: list, medians: dict[st
         line = next((r for r in lines if r.component == "indicator" and r.code == code), None)
         median = medians.get(code)
         points = None if line is None else float(line.points)
-        maximum = None if line is None else float(line.max_points)
+        maximum = None if line is None or pd.isna(line.max_points) else float(line.max_points)
         achievement = unit.get(f"s_{code}")
         chart_rows.append(
             {"code": code, "label": indicator[name_key], "points": points, "max": maximum, "median": median}

@@ -4,6 +4,7 @@ and the sample README's hand-computed numbers."""
 
 from __future__ import annotations
 
+import dataclasses
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dagster_project.cli import app
+from dagster_project.scorecard import read_year, render
 
 pytestmark = pytest.mark.e2e
 U1, U2, U3, U4, U5, U6 = (
@@ -265,6 +267,17 @@ def test_english_page_and_index(cards):
     links = [a["href"] for t, a, _ in elements(index) if t == "a"]
     assert sorted(links) == sorted(f"{u}.html" for u in (U1, U2, U3, U4, U5, U6))
     assert all((out / "zh" / link).exists() for link in links)
+
+
+def test_lines_kept_from_before_max_points_still_render(sample_published):
+    """A final ranking kept from an older publication has no max_points (null): the page shows the
+    points without a maximum, never 'nan'."""
+    results = read_year(Path(sample_published[1].publish_dir), 2023)
+    older = dataclasses.replace(results, lines=results.lines.assign(max_points=float("nan")))
+    page = render(older, U1)
+    assert "nan" not in page.lower() and 'data-max="' not in page
+    bars = {a["data-code"]: a for t, a, _ in elements(page) if t == "rect" and "data-points" in a}
+    assert float(bars["key_work"]["data-points"]) == pytest.approx(27.2)
 
 
 @pytest.mark.parametrize(
