@@ -10,6 +10,8 @@ row names its evaluating body (GB/T 2260 name of group_code, from `dim_region`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,8 +69,26 @@ def column_labels(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
     return {name: (comment or name).split(" — ")[0].strip() or name for name, comment in rows}
 
 
-def ranking(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
-    frame = con.execute(
+@contextmanager
+def published_year(publish_dir: Path, year: int, error: type[Exception]) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection to the published snapshot, which must hold a ranking of `year`;
+    else `error` with what there is (no snapshot, or the published years)."""
+    snapshot = publish_dir / "kaohe.duckdb"
+    if not snapshot.exists():
+        raise error(f"no published snapshot at {snapshot}; run `kaohe run` first (or pass --publish DIR)")
+    con = duckdb.connect(str(snapshot), read_only=True)
+    try:
+        years = [r[0] for r in con.execute(f"select distinct year from {SCHEMA}.unit_scores order by 1").fetchall()]
+        if year not in years:
+            raise error(f"no published ranking of {year} in {snapshot} (published years: {years or 'none'})")
+        yield con
+    finally:
+        con.close()
+
+
+def scores_with_region(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
+    """unit_scores of `year` with the evaluating body's name, by body, category and rank."""
+    return con.execute(
         f"""
         select scores.*, regions.region_name as group_name
         from {SCHEMA}.unit_scores as scores
@@ -78,6 +98,10 @@ def ranking(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
         """,
         [year],
     ).df()
+
+
+def ranking(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
+    frame = scores_with_region(con, year)
     thresholds = dict(
         con.execute(
             f"select parameter, value from {SCHEMA}.dim_methodology where year = ? "
@@ -137,14 +161,7 @@ def export(publish_dir: Path, year: int, out: Path) -> dict[str, int]:
         raise ExportError(f"--out {out} is a folder; give the workbook's file name, e.g. {out / 'ranking.xlsx'}")
     if out.suffix.lower() != ".xlsx":
         raise ExportError(f"--out {out}: the workbook is written as .xlsx; give a name ending in .xlsx")
-    snapshot = publish_dir / "kaohe.duckdb"
-    if not snapshot.exists():
-        raise ExportError(f"no published snapshot at {snapshot}; run `kaohe run` first (or pass --publish DIR)")
-    con = duckdb.connect(str(snapshot), read_only=True)
-    try:
-        years = [r[0] for r in con.execute(f"select distinct year from {SCHEMA}.unit_scores order by 1").fetchall()]
-        if year not in years:
-            raise ExportError(f"no published ranking of {year} in {snapshot} (published years: {years or 'none'})")
+    with published_year(publish_dir, year, ExportError) as con:
         book = Workbook()
         counts: dict[str, int] = {}
         score_labels = column_labels(con, "unit_scores") | {"group_name": "考核组别名称", "grade_reason": "等次说明"}
@@ -160,8 +177,6 @@ def export(publish_dir: Path, year: int, out: Path) -> dict[str, int]:
             ).df()
             _write(book.create_sheet(sheet.title), rows.drop(columns=["year"]), column_labels(con, sheet.table))
             counts[sheet.title] = len(rows)
-    finally:
-        con.close()
     staged = out.with_name(f".{out.name}.tmp")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)

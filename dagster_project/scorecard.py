@@ -26,7 +26,7 @@ import duckdb
 import pandas as pd
 
 from dagster_project.explain import source_summary
-from dagster_project.export import column_labels
+from dagster_project.export import column_labels, published_year, scores_with_region
 from dagster_project.labels import LANGUAGES, grade_reason, label
 
 SCHEMA = "marts"
@@ -249,24 +249,8 @@ def _quarters(con: duckdb.DuckDBPyConnection, year: int) -> list[int]:
 
 
 def read_year(publish_dir: Path, year: int) -> YearResults:
-    snapshot = publish_dir / "kaohe.duckdb"
-    if not snapshot.exists():
-        raise ScorecardError(f"no published snapshot at {snapshot}; run `kaohe run` first (or pass --publish DIR)")
-    con = duckdb.connect(str(snapshot), read_only=True)
-    try:
-        years = [r[0] for r in con.execute(f"select distinct year from {SCHEMA}.unit_scores order by 1").fetchall()]
-        if year not in years:
-            raise ScorecardError(f"no published ranking of {year} in {snapshot} (published years: {years or 'none'})")
-        scores = con.execute(
-            f"""
-            select scores.*, regions.region_name as group_name
-            from {SCHEMA}.unit_scores as scores
-            left join {SCHEMA}.dim_region as regions on scores.group_code = regions.region_code
-            where scores.year = ?
-            order by scores.group_code, scores.category, scores.rank_in_category
-            """,
-            [year],
-        ).df()
+    with published_year(publish_dir, year, ScorecardError) as con:
+        scores = scores_with_region(con, year)
         publication = con.execute(
             f"select run_id, max(published_at) as published_at from {SCHEMA}.publication group by run_id"
         ).df()
@@ -287,8 +271,6 @@ def read_year(publish_dir: Path, year: int) -> YearResults:
             efficiency_labels=column_labels(con, "unit_efficiency"),
             publication=publication.iloc[0].to_dict() if len(publication) else {"run_id": "?", "published_at": "?"},
         )
-    finally:
-        con.close()
 
 
 def _e(value: Any) -> str:

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 from dagster_project.browser import dump_dom, find_chromium, screenshot
 from dagster_project.cli import app
 from dagster_project.quality.report import report_path
+from tests.sample_units import U1
 
 pytestmark = pytest.mark.e2e
-U1 = "11320100100000016C"
 WIDTH = 1400
 # Appended to a copy of a page: where each probed element lies once the page is laid out, written
 # into the DOM that `chromium --dump-dom` prints.

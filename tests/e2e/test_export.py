@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 
 from dagster_project.cli import app
 from dagster_project.export import DETAIL_SHEETS, export
+from tests.sample_units import U1, U4, U5
 
 pytestmark = pytest.mark.e2e
-U1, U4, U5 = "11320100100000016C", "11320100100000040W", "11320100100000059R"
 
 
 @pytest.fixture(scope="module")

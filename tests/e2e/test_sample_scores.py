@@ -11,18 +11,11 @@ import pytest
 from dagster_project.runner import run_nightly
 from dagster_project.settings import PROJECT_ROOT
 from tests.conftest import settings_for
+from tests.sample_units import U1, U2, U3, U4, U5, U6
 
 pytestmark = pytest.mark.e2e
 
 SAMPLE = PROJECT_ROOT / "sources" / "sample"
-U1, U2, U3, U4, U5, U6 = (
-    "11320100100000016C",
-    "113201001000000247",
-    "113201001000000322",
-    "11320100100000040W",
-    "11320100100000059R",
-    "11320100100000067L",
-)
 # unit: (E, N, qualitative, base, bonus, deductions, total, rank in category, rank overall, grade, vetoed)
 EXPECTED = {
     U1: (6, 2, "80.50", "83.06", "0.00", "1.10", "81.96", 3, 3, 2, False),

@@ -14,16 +14,9 @@ from typer.testing import CliRunner
 
 from dagster_project.cli import app
 from dagster_project.scorecard import read_year, render
+from tests.sample_units import U1, U2, U3, U4, U5, U6
 
 pytestmark = pytest.mark.e2e
-U1, U2, U3, U4, U5, U6 = (
-    "11320100100000016C",
-    "113201001000000247",
-    "113201001000000322",
-    "11320100100000040W",
-    "11320100100000059R",
-    "11320100100000067L",
-)
 SHOWN = {"indicator", "qualitative", "bonus", "floor"}  # lines of the composition table
 
 
