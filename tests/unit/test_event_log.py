@@ -1,0 +1,72 @@
+"""The run history's event log (dagster_project/event_log.py): what it stores is what Dagster's
+own SQLite storage reads, and it keeps only a few database engines open."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+from dagster_project import event_log
+from dagster_project.resources import KaoheSettings
+from dagster_project.runner import dagster_instance
+
+
+@dg.asset
+def planted() -> int:
+    return 1
+
+
+@dg.asset_check(asset=planted)
+def planted_is_one() -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(passed=True)
+
+
+@pytest.fixture
+def instance(tmp_path, monkeypatch):
+    """The persistent instance `kaohe run` records its runs in (runner.dagster_instance)."""
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    settings = KaoheSettings(
+        sources_dir=str(tmp_path / "in"), warehouse=str(tmp_path / "w.duckdb"), publish_dir=str(tmp_path / "pub")
+    )
+    with dagster_instance(settings) as instance:
+        yield instance
+
+
+def test_runs_are_stored_where_and_as_dagsters_own_storage_reads_them(instance, tmp_path):
+    assert isinstance(instance.event_log_storage, event_log.KaoheSqliteEventLogStorage)
+    run_ids = []
+    for _ in range(event_log.OPEN_ENGINES + 2):
+        result = dg.materialize([planted, planted_is_one], instance=instance)
+        assert result.success
+        run_ids.append(result.run_id)
+    # never more than a few engines open, however many runs this process records
+    assert len(instance.event_log_storage._engines) <= event_log.OPEN_ENGINES
+    # the folder as `dagster dev` or a script opens it: Dagster's default storage reads the same runs
+    with dg.DagsterInstance.from_config(str(tmp_path)) as reader:
+        assert type(reader.event_log_storage) is SqliteEventLogStorage
+        assert {r.run_id for r in reader.get_runs()} == set(run_ids)
+    plain = SqliteEventLogStorage(str(tmp_path / "history" / "runs"))
+    for run_id in run_ids:
+        ours = instance.all_logs(run_id)
+        theirs = plain.get_logs_for_run(run_id)
+        assert [e.dagster_event_type for e in ours] == [e.dagster_event_type for e in theirs]
+        assert any(e.dagster_event_type == dg.DagsterEventType.RUN_SUCCESS for e in theirs)
+    # the index shard has the materializations and check results, for the UI's asset pages
+    materialized = instance.get_latest_materialization_event(dg.AssetKey("planted"))
+    assert materialized is not None and materialized.run_id == run_ids[-1]
+    checks = plain.get_asset_check_execution_history(
+        dg.AssetCheckKey(dg.AssetKey("planted"), "planted_is_one"), limit=100
+    )
+    assert len(checks) == len(run_ids)
+
+
+def test_wipe_closes_the_engines_before_the_files_go(instance, tmp_path):
+    result = dg.materialize([planted], instance=instance)
+    storage = instance.event_log_storage
+    assert storage._engines
+    storage.wipe()
+    # the run's shard is closed and gone (the index shard, emptied by the wipe, is open again)
+    assert result.run_id not in storage._engines and set(storage._engines) <= {"index"}
+    assert not (tmp_path / "history" / "runs" / f"{result.run_id}.db").exists()
+    assert dg.materialize([planted], instance=instance).success  # and it records again
