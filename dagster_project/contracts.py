@@ -10,6 +10,7 @@ vectorised with pandas/numpy, so a scale-10 delivery (millions of rows) validate
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
@@ -49,9 +50,33 @@ TRUE_VALUES = frozenset({"true", "1", "是"})
 FALSE_VALUES = frozenset({"false", "0", "否"})
 
 
-_INT_RE = r"^[+-]?\d+$"
-_DECIMAL_RE = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$"
-_DATE_RE = r"^\d{4}-\d{2}-\d{2}$"
+# ASCII digits only: Python's \d also takes other scripts' digits (full-width １２３), which
+# pandas cannot parse and DuckDB's cast in staging rejects — such a cell is bad_type, not a crash.
+_INT_RE = r"^[+-]?[0-9]+$"
+_DECIMAL_RE = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$"
+_DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# Pattern syntax that could match across the line breaks fullmatch() joins cells with.
+_MULTILINE_UNSAFE = re.compile(r"\\[sSWDnB]|\[\^|\(\?[a-zA-Z]*s")
+
+
+def fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
+    """`values.str.fullmatch(pattern)` for cells of text, ~2× faster on big tables: the cells are
+    joined into one text, a line each, and one regex scan in C finds the lines that do not match
+    (few, in real deliveries) instead of a Python call per cell. Falls back to the per-cell match
+    when a cell holds a line break or the pattern could match one."""
+    core = pattern.removeprefix("^").removesuffix("$")
+    if len(values) < 1000 or _MULTILINE_UNSAFE.search(core):
+        return values.str.fullmatch(pattern).to_numpy(dtype=bool)
+    text = "\n".join(values.tolist())
+    if text.count("\n") != len(values) - 1:
+        return values.str.fullmatch(pattern).to_numpy(dtype=bool)
+    matched = np.ones(len(values), dtype=bool)
+    line, position = 0, 0
+    for miss in re.finditer(rf"^(?!(?:{core})$).*$", text, re.MULTILINE):
+        line += text.count("\n", position, miss.start())
+        position = miss.start()
+        matched[line] = False
+    return matched
 
 
 @dataclass(frozen=True)
@@ -252,12 +277,14 @@ def _check_column(col: Column, values: pd.Series) -> tuple[list[pd.DataFrame], p
     ok = np.ones(len(idx), dtype=bool)
 
     if col.type in ("int", "decimal", "money"):
-        bad = ~vals.str.fullmatch(_INT_RE if col.type == "int" else _DECIMAL_RE).to_numpy()
+        bad = ~fullmatch(vals, _INT_RE if col.type == "int" else _DECIMAL_RE)
         flag(bad, "bad_type")
         ok &= ~bad
         numbers = pd.to_numeric(vals.where(ok), errors="coerce")
         if col.type == "money":
-            decimals = vals.str.extract(r"\.(\d*)$")[0].fillna("").str.len().to_numpy()
+            # digits after the point of a well-formed number (str.extract of a regex was 6 s at scale 10)
+            point = vals.str.rfind(".").to_numpy()
+            decimals = np.where(point >= 0, vals.str.len().to_numpy() - point - 1, 0)
             bad = ok & (decimals > 2)
             flag(bad, "bad_format")
             ok &= ~bad
@@ -272,7 +299,7 @@ def _check_column(col: Column, values: pd.Series) -> tuple[list[pd.DataFrame], p
         ok &= ~out
         parsed.iloc[idx[ok]] = numbers.to_numpy()[ok]
     elif col.type == "date":
-        bad = ~vals.str.fullmatch(_DATE_RE).to_numpy()
+        bad = ~fullmatch(vals, _DATE_RE)
         flag(bad, "bad_format")
         ok &= ~bad
         dates = pd.to_datetime(vals.where(ok), format="%Y-%m-%d", errors="coerce")
@@ -288,23 +315,23 @@ def _check_column(col: Column, values: pd.Series) -> tuple[list[pd.DataFrame], p
     if col.enum is not None:
         flag(ok & ~vals.isin(col.enum).to_numpy(), "unknown_value")
     if col.pattern is not None:
-        flag(ok & ~vals.str.fullmatch(col.pattern).to_numpy(), "bad_format")
+        flag(ok & ~fullmatch(vals, col.pattern), "bad_format")
     if col.check == "gb32100":
-        shape = vals.str.fullmatch(f"[{GB32100_CHARSET}]{{18}}").to_numpy()
+        shape = fullmatch(vals, f"[{GB32100_CHARSET}]{{18}}")
         flag(~shape, "bad_format")
         good = np.zeros(len(idx), dtype=bool)
         if shape.any():
             good[shape] = gb32100_valid(vals[shape])
         flag(shape & ~good, "bad_check_character")
     elif col.check == "gb11643":
-        shape = vals.str.fullmatch(r"\d{17}[\dX]").to_numpy()
+        shape = fullmatch(vals, r"[0-9]{17}[0-9X]")
         flag(~shape, "bad_format")
         good = np.zeros(len(idx), dtype=bool)
         if shape.any():
             good[shape] = gb11643_valid(vals[shape])
         flag(shape & ~good, "bad_check_character")
     elif col.check == "gb2260":
-        shape = vals.str.fullmatch(r"\d{6}").to_numpy()
+        shape = fullmatch(vals, r"[0-9]{6}")
         flag(~shape, "bad_format")
         known = vals.str[:2].isin(PROVINCE_PREFIXES) & (
             (vals.str[:2] != "32") | (vals == "320000") | vals.str[:4].isin(JIANGSU_CITY_PREFIXES)

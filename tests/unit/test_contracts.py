@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pandas as pd
 import pytest
 
-from dagster_project.contracts import REASONS, load_contracts, normalise, validate
+from dagster_project.contracts import REASONS, fullmatch, load_contracts, normalise, validate
 from dagster_project.national_codes import gb11643_check_digit, gb32100_check_char
 
 SOURCES_TABLES = {
@@ -212,3 +215,43 @@ def test_normalise_gives_one_text_per_value():
     budget = contracts["finance.budget"]
     money = normalise(budget, _frame([{"budget_amount": "12.5"}], budget)).iloc[0]["budget_amount"]
     assert money == "12.50"
+
+
+def test_full_width_digits_are_bad_type_not_numbers():
+    """Python's \\d takes １２３; pandas cannot parse it and DuckDB's staging cast rejects it, so the
+    contract must: the cell is quarantined (bad_type / bad_format), never passed on to crash dbt."""
+    contracts = load_contracts()
+    budget = contracts["finance.budget"]
+    row = {"fiscal_year": "2023", "unit_code": "U", "func_code": "2010101", "econ_code": "30101"}
+    rows = [
+        {**row, "budget_amount": "100.5"},
+        {**row, "econ_code": "30102", "budget_amount": "１００"},  # full-width digits
+        {**row, "econ_code": "30103", "fiscal_year": "２０２３", "budget_amount": "1"},
+        {**row, "econ_code": "３０１０４", "budget_amount": "1"},
+    ]
+    got = {(r.row, r.column, r.reason) for r in validate(budget, _frame(rows, budget)).violations.itertuples()}
+    assert got == {
+        (1, "budget_amount", "bad_type"),
+        (2, "fiscal_year", "bad_type"),
+        (3, "econ_code", "bad_format"),
+    }
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"^[+-]?[0-9]+$",
+        r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$",
+        r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+        r"^[0-9]{7}$",
+        r"^\s*[0-9]+$",  # could match a line break: the per-cell path
+    ],
+)
+def test_fullmatch_over_joined_cells_equals_the_per_cell_match(pattern):
+    cells = ["12", "１２３", "+5", "-", ".5", "5.", "2023-01-31", "2023-1-31", "1234567", "", " 7", "x\n7", "0"]
+    values = pd.Series(cells * 200, dtype=object)  # over the size where the joined scan is used
+    expected = np.array([re.fullmatch(pattern, v) is not None for v in values])
+    assert (fullmatch(values, pattern) == expected).all()
+    single_line = values[~values.str.contains("\n")].reset_index(drop=True)
+    expected = np.array([re.fullmatch(pattern, v) is not None for v in single_line])
+    assert (fullmatch(single_line, pattern) == expected).all()

@@ -133,3 +133,19 @@ def test_rare_name_characters_in_gb18030_are_not_a_wrong_encoding(tmp_path):
     ])  # fmt: skip
     table = read_table_file(_write(tmp_path, "units.csv", (HEADER + rows).encode("gb18030")), UNITS)
     assert table.encoding == "gb18030" and table.frame["unit_name"].iloc[0] == "江苏省䶮龑研究室"
+
+
+def test_cells_are_stripped_of_every_kind_of_edge_whitespace(tmp_path):
+    """Only columns with a padded cell are stripped (readers._strip_cells): the ideographic space of
+    Chinese exports, tabs, the \\x1c–\\x1f separators str.strip() removes, and a cell with a line
+    break inside quotes; untouched cells keep their text."""
+    rows = [
+        ROW,
+        "91350100M000100Y44,\u3000某局\u3000,320100,city,agency,,,\n",
+        "91350100M000100Y45,\t某局\x1c,320100,city ,agency,,,\n",
+        '91350100M000100Y46,"某局\n ",320100,city,agency,,,\n',
+    ]
+    table = read_table_file(_write(tmp_path, "units.csv", (HEADER + "".join(rows)).encode()), UNITS)
+    assert table.frame["unit_name"].tolist() == ["某局", "某局", "某局", "某局"]
+    assert table.frame["admin_level"].tolist() == ["city"] * 4
+    assert table.frame["unit_code"].tolist() == [f"91350100M000100Y4{i}" for i in (3, 4, 5, 6)]
