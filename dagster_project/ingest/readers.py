@@ -260,7 +260,8 @@ def read_table_file(path: Path, contract: Contract) -> TableFile:
     )
 
 
-_EDGE_SPACE = re.compile(r"^[^\S\n]|[^\S\n]$", re.MULTILINE)  # whitespace (str.isspace) at a line's ends
+_ANY_SPACE = re.compile(r"[^\S\n]")  # any whitespace (str.isspace) but the line break: a fast scan
+_EDGE_SPACE = re.compile(r"^[^\S\n]|[^\S\n]$", re.MULTILINE)  # whitespace at a line's ends
 
 
 def _strip_cells(frame: pd.DataFrame) -> pd.DataFrame:
@@ -274,7 +275,7 @@ def _strip_cells(frame: pd.DataFrame) -> pd.DataFrame:
             text = "\n".join(cells.tolist())
         except TypeError:  # a cell that is not text: strip as pandas does
             text = None
-        if text is None or text.count("\n") != len(cells) - 1 or _EDGE_SPACE.search(text):
+        if text is None or text.count("\n") != len(cells) - 1 or (_ANY_SPACE.search(text) and _EDGE_SPACE.search(text)):
             frame[column] = cells.str.strip()
     return frame
 
