@@ -160,6 +160,7 @@ def _sqlite_without_fsync_per_event(dbapi_connection, _record) -> None:
 
 def dagster_instance(kaohe: KaoheSettings, history: bool = True):
     import dagster as dg
+    import yaml
     from dagster._core.instance.ref import InstanceRef
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
@@ -175,7 +176,11 @@ def dagster_instance(kaohe: KaoheSettings, history: bool = True):
     if not (home / "dagster.yaml").exists():
         shutil.copyfile(INSTANCE_CONFIG, home / "dagster.yaml")
     # the instance of dagster.yaml, with an event log that does not build an engine per event
-    # (event_log.py): same files, so `dagster dev` and any reader of the folder see these runs
+    # (event_log.py): same files, so `dagster dev` and any reader of the folder see these runs.
+    # Not when dagster.yaml chooses its own storage (Postgres, say): that one is used as it is.
+    configured = yaml.safe_load((home / "dagster.yaml").read_text(encoding="utf-8")) or {}
+    if configured.keys() & {"storage", "run_storage", "event_log_storage", "schedule_storage"}:
+        return dg.DagsterInstance.from_config(str(home))
     ref = InstanceRef.from_dir(str(home), overrides={"event_log_storage": event_log_storage_config(home)})
     return dg.DagsterInstance.from_ref(ref)
 

@@ -70,3 +70,18 @@ def test_wipe_closes_the_engines_before_the_files_go(instance, tmp_path):
     assert result.run_id not in storage._engines and set(storage._engines) <= {"index"}
     assert not (tmp_path / "history" / "runs" / f"{result.run_id}.db").exists()
     assert dg.materialize([planted], instance=instance).success  # and it records again
+
+
+def test_an_instance_with_its_own_storage_keeps_it(tmp_path, monkeypatch):
+    """A dagster.yaml that chooses the storage (Postgres in production, here SQLite at another
+    folder) is used as it is: kaohe does not put its event log beside it."""
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    elsewhere = tmp_path / "elsewhere"
+    (tmp_path / "dagster.yaml").write_text(f"storage:\n  sqlite:\n    base_dir: {elsewhere}\n", encoding="utf-8")
+    settings = KaoheSettings(
+        sources_dir=str(tmp_path / "in"), warehouse=str(tmp_path / "w.duckdb"), publish_dir=str(tmp_path / "pub")
+    )
+    with dagster_instance(settings) as instance:
+        assert not isinstance(instance.event_log_storage, event_log.KaoheSqliteEventLogStorage)
+        assert dg.materialize([planted], instance=instance).success
+    assert list(elsewhere.rglob("*.db")) and not (tmp_path / "history").exists()
