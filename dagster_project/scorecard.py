@@ -277,10 +277,6 @@ def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value))
 
 
-def _date(value: Any) -> str:
-    return _e(str(value)[:10])
-
-
 def _num(value: Any, decimals: int = 2) -> str:
     if value is None or pd.isna(value):
         return "—"
@@ -385,9 +381,8 @@ def render(results: YearResults, unit_code: str, lang: str = "zh") -> str:
         _staffing(results, frames, medians, lang),
         _improvements(improvements(frames, lang), lang),
     ]
-    interim = (
-        f'<p class="interim">{_e(t["interim"].format(as_of=unit["as_of"]))}</p>' if unit["stage"] != "year_end" else ""
-    )
+    as_of = str(unit["as_of"])[:10]  # a date (published as one; pandas reads it as a timestamp)
+    interim = f'<p class="interim">{_e(t["interim"].format(as_of=as_of))}</p>' if unit["stage"] != "year_end" else ""
     rank = t["rank"].format(
         body=body, category=category, n=int(unit["units_in_category"]), rank=int(unit["rank_in_category"]),
         overall=int(unit["rank_overall"]),
@@ -403,7 +398,7 @@ def render(results: YearResults, unit_code: str, lang: str = "zh") -> str:
 <header><h1>{_e(t["title"].format(year=results.year))}</h1>
 <div class="meta"><b id="unit-name">{_e(name)}</b> · {_e(t["body"])}: {_e(body)} ({_e(unit["group_code"])}) ·
 {_e(t["category"])}: {_e(category)} · {_e(t["stage"])}: {_e(label("stage", unit["stage"], lang))}
-({_date(unit["as_of"])})</div>
+({_e(as_of)})</div>
 {interim}
 <div class="headline"><div><div class="meta">{_e(t["total"])}</div>
 <div class="total" id="total" data-total="{float(unit["total_score"]):.2f}">{_num(unit["total_score"])}</div></div>

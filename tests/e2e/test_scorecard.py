@@ -273,6 +273,15 @@ def test_lines_kept_from_before_max_points_still_render(sample_published):
     assert float(bars["key_work"]["data-points"]) == pytest.approx(27.2)
 
 
+def test_an_interim_ranking_says_so(sample_published):
+    """Before the year-end stage the page says the ranking is interim and as of when."""
+    results = read_year(Path(sample_published[1].publish_dir), 2023)
+    page = render(dataclasses.replace(results, scores=results.scores.assign(stage="monitoring")), U1)
+    interim = [text for tag, a, text in elements(page) if tag == "p" and a.get("class") == "interim"]
+    assert interim == ["阶段性结果，截至 2024-01-31；年终评价后以最终排名为准。"]
+    assert not [a for _, a, _ in elements(render(results, U1)) if a.get("class") == "interim"]  # year end
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
