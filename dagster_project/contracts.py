@@ -59,16 +59,24 @@ _DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 _MULTILINE_UNSAFE = re.compile(r"\\[sSWDnB]|\[\^|\(\?[a-zA-Z]*s")
 
 
+def one_line_each(cells: pd.Series) -> str | None:
+    """The cells of a column as one text, a line each, for one regex scan in C over a whole column
+    instead of a Python call per cell; None when a cell holds a line break (or is not text)."""
+    try:
+        text = "\n".join(cells.tolist())
+    except TypeError:
+        return None
+    return text if text.count("\n") == len(cells) - 1 else None
+
+
 def fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
     """`values.str.fullmatch(pattern)` for cells of text, ~2× faster on big tables: the cells are
     joined into one text, a line each, and one regex scan in C finds the lines that do not match
     (few, in real deliveries) instead of a Python call per cell. Falls back to the per-cell match
     when a cell holds a line break or the pattern could match one."""
     core = pattern.removeprefix("^").removesuffix("$")
-    if len(values) < 1000 or _MULTILINE_UNSAFE.search(core):
-        return values.str.fullmatch(pattern).to_numpy(dtype=bool)
-    text = "\n".join(values.tolist())
-    if text.count("\n") != len(values) - 1:
+    text = None if len(values) < 1000 or _MULTILINE_UNSAFE.search(core) else one_line_each(values)
+    if text is None:
         return values.str.fullmatch(pattern).to_numpy(dtype=bool)
     matched = np.ones(len(values), dtype=bool)
     line, position = 0, 0

@@ -10,7 +10,7 @@ row names its evaluating body (GB/T 2260 name of group_code, from `dim_region`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -133,7 +133,7 @@ def _write(ws: Worksheet, frame: pd.DataFrame, labels: dict[str, str]) -> None:
     ws.auto_filter.ref = f"A1:{get_column_letter(max(len(shown.columns), 1))}{len(shown) + 1}"
     for index, column in enumerate(shown.columns, start=1):
         values = [labels.get(column, column), *(str(v) for v in shown[column].head(500) if v is not None)]
-        width = max(_display_width(v) for v in values)
+        width = max(display_width(v) for v in values)
         ws.column_dimensions[get_column_letter(index)].width = min(max(width + 2, 8), 60)
 
 
@@ -150,7 +150,7 @@ def _cell(value):
     return value
 
 
-def _display_width(text: str) -> int:
+def display_width(text: str) -> int:
     """Characters as a spreadsheet shows them: a CJK character is two columns wide."""
     return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
@@ -177,12 +177,18 @@ def export(publish_dir: Path, year: int, out: Path) -> dict[str, int]:
             ).df()
             _write(book.create_sheet(sheet.title), rows.drop(columns=["year"]), column_labels(con, sheet.table))
             counts[sheet.title] = len(rows)
+    write_atomically(out, book.save, ExportError)
+    return counts
+
+
+def write_atomically(out: Path, write: Callable[[Path], object], error: type[Exception]) -> None:
+    """`write(path)` to a staged file beside `out`, then put it in place: a reader never opens half
+    a file. A folder that cannot be made or written is `error`, naming `out`."""
     staged = out.with_name(f".{out.name}.tmp")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        book.save(staged)
-        staged.replace(out)  # a reader never opens half a workbook
+        write(staged)
+        staged.replace(out)
     except OSError as exc:
         staged.unlink(missing_ok=True)
-        raise ExportError(f"cannot write {out}: {exc.strerror or exc}") from None
-    return counts
+        raise error(f"cannot write {out}: {exc.strerror or exc}") from None

@@ -26,7 +26,7 @@ import duckdb
 import pandas as pd
 
 from dagster_project.explain import source_summary
-from dagster_project.export import column_labels, published_year, scores_with_region
+from dagster_project.export import column_labels, display_width, published_year, scores_with_region, write_atomically
 from dagster_project.labels import LANGUAGES, grade_reason, label
 
 SCHEMA = "marts"
@@ -206,6 +206,11 @@ class YearResults:
     publication: dict[str, Any]
 
     @cached_property
+    def units(self) -> dict[str, dict[str, Any]]:
+        """unit_code → its row of unit_scores (with group_name)."""
+        return {row["unit_code"]: row for row in self.scores.to_dict("records")}
+
+    @cached_property
     def by_unit(self) -> dict[str, dict[str, list]]:
         """unit_code → its rows (named tuples, in the tables' order) of each detail table: one pass
         over each table, not one filter per unit."""
@@ -287,7 +292,7 @@ def indicator_chart(rows: list[dict], lang: str) -> str:
     """Horizontal bars, one per indicator: the maximum (light), the points (solid) and a tick at the
     group median; a not-applicable indicator is a labelled empty row."""
     t = TEXT[lang]
-    label_w = 16 + 7 * max(sum(2 if ord(ch) > 0x2E80 else 1 for ch in r["label"]) for r in rows)
+    label_w = 16 + 7 * max(display_width(r["label"]) for r in rows)
     bar_w, row_h, value_w = 520, 30, 110
     # one scale for the bars and the medians: a group median can exceed this unit's maximum (the
     # maxima differ between units when indicators are not applicable and weights are redistributed)
@@ -361,10 +366,11 @@ def improvements(frames: dict[str, list], lang: str) -> list[dict]:
 def render(results: YearResults, unit_code: str, lang: str = "zh") -> str:
     """The scorecard page of one unit of the year."""
     _check_lang(lang)
-    found = results.scores[results.scores["unit_code"] == unit_code]
-    if found.empty:
-        raise ScorecardError(f"no published score of {unit_code} for {results.year}")
-    unit = found.iloc[0].to_dict()
+    unit = results.units.get(unit_code)
+    if unit is None:
+        raise ScorecardError(
+            f"no published score of {unit_code} for {results.year} ({len(results.units)} units are ranked)"
+        )
     t = TEXT[lang]
     frames = results.by_unit[unit_code]
     medians = results.medians.get((unit["group_code"], unit["category"]), {})
@@ -593,14 +599,7 @@ def render_index(results: YearResults, lang: str = "zh") -> str:
 
 
 def _write(path: Path, text: str) -> None:
-    staged = path.with_name(f".{path.name}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staged.write_text(text, encoding="utf-8")
-        staged.replace(path)  # a reader never opens half a page
-    except OSError as exc:
-        staged.unlink(missing_ok=True)
-        raise ScorecardError(f"cannot write {path}: {exc.strerror or exc}") from None
+    write_atomically(path, lambda staged: staged.write_text(text, encoding="utf-8"), ScorecardError)
 
 
 def _check_lang(lang: str) -> None:
@@ -630,10 +629,7 @@ def write_scorecard(
     """One unit's page (and its PDF); the files written."""
     _check_lang(lang)
     _check_html_name(out)
-    results = read_year(publish_dir, year)
-    if unit_code not in set(results.scores["unit_code"]):
-        raise ScorecardError(f"no published score of {unit_code} for {year} ({len(results.scores)} units are ranked)")
-    _write(out, render(results, unit_code, lang))
+    _write(out, render(read_year(publish_dir, year), unit_code, lang))
     return [out, *(_pdf([out]) if pdf else [])]
 
 

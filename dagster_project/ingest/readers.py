@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dagster_project.contracts import Contract, check_header
+from dagster_project.contracts import Contract, check_header, one_line_each
 from dagster_project.national_codes import holds_id_numbers
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
@@ -270,13 +270,9 @@ def _strip_cells(frame: pd.DataFrame) -> pd.DataFrame:
     a cell per line (exports rarely pad cells; stripping every cell in Python was 5 s of the
     finance load at scale 10)."""
     for column in frame.columns:
-        cells = frame[column]
-        try:
-            text = "\n".join(cells.tolist())
-        except TypeError:  # a cell that is not text: strip as pandas does
-            text = None
-        if text is None or text.count("\n") != len(cells) - 1 or (_ANY_SPACE.search(text) and _EDGE_SPACE.search(text)):
-            frame[column] = cells.str.strip()
+        text = one_line_each(frame[column])
+        if text is None or (_ANY_SPACE.search(text) and _EDGE_SPACE.search(text)):
+            frame[column] = frame[column].str.strip()
     return frame
 
 
