@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -384,11 +385,14 @@ def validate(
     contract: Contract,
     frame: pd.DataFrame,
     parent_keys: dict[str, set[str]] | None = None,
+    duplicate_keys: AbstractSet[str] | None = None,
 ) -> ValidationResult:
     """Check every row of `frame` (text cells, '' = null, stripped) against `contract`.
 
     `parent_keys` maps a referenced table (`staffing.units`) to the set of its *accepted* keys
     (as `key_values` renders them); references to tables not given are not checked.
+    `duplicate_keys`: the keys on more than one row of the whole file, when `frame` is one chunk
+    of it (readers.TableFile); by default, duplicates are looked for within `frame`.
     """
     parent_keys = parent_keys or {}
     found: list[pd.DataFrame] = []
@@ -401,7 +405,10 @@ def validate(
     key = list(contract.key)
     complete = (frame[key] != "").all(axis=1).to_numpy()
     keys = key_values(frame, key)
-    duplicated = _duplicated_among(keys, complete)
+    if duplicate_keys is None:
+        duplicated = _duplicated_among(keys, complete)
+    else:
+        duplicated = complete & keys.isin(duplicate_keys).to_numpy() if duplicate_keys else np.zeros(len(keys), bool)
     rows = np.flatnonzero(duplicated)
     if len(rows):
         found.append(_violations(rows, "+".join(key), keys.iloc[rows], "duplicate_key"))

@@ -17,6 +17,7 @@ import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -109,11 +110,11 @@ def mask_personal(contract: Contract, frame: pd.DataFrame, key: bytes) -> pd.Dat
     return masked
 
 
-def extra_json(table_file: TableFile, key: bytes) -> np.ndarray:
+def extra_json(extra: pd.DataFrame, personal: frozenset[str], key: bytes) -> np.ndarray:
     """The columns outside the contract, one JSON object per row (kept in raw, ignored after);
     those that may hold personal data (TableFile.personal_extra) only as keyed hashes."""
-    extra = table_file.extra.copy()
-    for column in table_file.personal_extra:
+    extra = extra.copy()
+    for column in personal:
         extra[column] = keyed_hash(extra[column], key)
     columns = list(extra.columns)
     return np.array(
@@ -334,7 +335,7 @@ def _refuse_shrink(
         "where c.table_name = ?",
         [name],
     ).fetchall()
-    rows = table_file.rows if isinstance(table_file, KnownFile) else len(table_file.frame)
+    rows = table_file.rows
     if current and current[0][2] == table_file.sha256:
         return  # the file in force, delivered again: nothing shrank
     before = f"; the current load (delivery {current[0][1]}) has {current[0][0]:,} rows" if current else ""
@@ -394,7 +395,8 @@ def _load_table(
     name = contract.name
     if isinstance(table_file, KnownFile):  # these bytes were loaded before: that load is reused
         load_id = table_file.load_id
-        accepted_keys[name] = _accepted_keys_of_load(con, contract, load_id)
+        if name in _referenced_tables():
+            accepted_keys[name] = _accepted_keys_of_load(con, contract, load_id)
         _make_current(con, name, load_id, delivery, now, reused=True)
         violations = con.execute(f"select count(*) from {RAW}.quarantine where load_id = ?", [load_id]).fetchall()[0][0]
         return TableLoad(
@@ -403,28 +405,41 @@ def _load_table(
         )  # fmt: skip
 
     load_id = con.execute(f"select coalesce(max(load_id), 0) + 1 from {RAW}.loads").fetchall()[0][0]
-    frame = table_file.frame
-    result = validate(contract, frame, accepted_keys)
-    rejected = result.rejected
-    good = normalise(contract, frame[~rejected])
-    accepted_keys[name] = set(key_values(good, contract.key))
-    masked = mask_personal(contract, good, pii_key)
-    masked.columns = raw_columns(contract)
-    lines = table_file.lines
-    masked["_load_id"] = load_id
-    masked["_file"] = str(table_file.path)
-    masked["_line"] = lines[~rejected]
-    masked["_file_sha256"] = table_file.sha256
-    masked["_loaded_at"] = now
-    masked["_extra"] = extra_json(table_file, pii_key)[~rejected] if table_file.extra is not None else None
-    con.register("incoming", masked)
-    con.execute(f"insert into {RAW}.{raw_table(contract)} by name select * from incoming")
-    con.unregister("incoming")
-
-    violations = result.violations
-    if len(violations):
-        _quarantine(con, contract, table_file, frame, violations, rejected, load_id, delivery, pii_key)
-    reasons = violations["reason"].value_counts().to_dict() if len(violations) else {}
+    referenced = name in _referenced_tables()
+    keys: list[pd.Series] = []
+    accepted = violations = 0
+    reasons: dict[str, int] = {}
+    for chunk in table_file.chunks():  # a chunk at a time: memory stays flat on a table of millions of rows
+        frame = chunk.frame
+        result = validate(contract, frame, accepted_keys, duplicate_keys=table_file.duplicate_keys)
+        rejected = result.rejected
+        good = normalise(contract, frame[~rejected])
+        if referenced:  # the keys later tables of the delivery are checked against
+            keys.append(key_values(good, contract.key))
+        masked = mask_personal(contract, good, pii_key)
+        masked.columns = raw_columns(contract)
+        lines = table_file.lines[chunk.start : chunk.start + len(frame)]
+        masked["_load_id"] = load_id
+        masked["_file"] = str(table_file.path)
+        masked["_line"] = lines[~rejected]
+        masked["_file_sha256"] = table_file.sha256
+        masked["_loaded_at"] = now
+        masked["_extra"] = (
+            extra_json(chunk.extra, table_file.personal_extra, pii_key)[~rejected] if chunk.extra is not None else None
+        )
+        con.register("incoming", masked)
+        con.execute(f"insert into {RAW}.{raw_table(contract)} by name select * from incoming")
+        con.unregister("incoming")
+        found = result.violations
+        if len(found):
+            _quarantine(con, contract, table_file, lines, frame, found, rejected, load_id, delivery, pii_key)
+            for reason, count in found["reason"].value_counts().items():
+                reasons[reason] = reasons.get(reason, 0) + int(count)
+        accepted += int((~rejected).sum())
+        violations += len(found)
+    if referenced:
+        accepted_keys[name] = set(pd.concat(keys)) if keys else set()
+    rows = table_file.rows
     con.execute(
         f"insert into {RAW}.loads (load_id, delivery, system, table_name, file, file_sha256, encoding, loaded_at, "
         "rows_read, rows_accepted, rows_rejected) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -437,27 +452,34 @@ def _load_table(
             table_file.sha256,
             table_file.encoding,
             now,
-            len(frame),
-            int((~rejected).sum()),
-            int(rejected.sum()),
+            rows,
+            accepted,
+            rows - accepted,
         ],
     )
     _make_current(con, name, load_id, delivery, now, reused=False)
-    log.info("%s: %d rows, %d accepted, %d rejected", name, len(frame), (~rejected).sum(), rejected.sum())
+    log.info("%s: %d rows, %d accepted, %d rejected", name, rows, accepted, rows - accepted)
     return TableLoad(
         name,
         str(table_file.path),
         load_id,
-        len(frame),
-        int((~rejected).sum()),
-        int(rejected.sum()),
-        len(violations),
+        rows,
+        accepted,
+        rows - accepted,
+        violations,
         reused=False,
         reasons=reasons,
     )
 
 
-def _quarantine(con, contract, table_file, frame, violations, rejected, load_id, delivery, pii_key) -> None:
+@cache
+def _referenced_tables() -> frozenset[str]:
+    """The tables whose accepted keys another table's references are checked against."""
+    return frozenset(ref.table for contract in load_contracts().values() for ref in contract.references)
+
+
+def _quarantine(con, contract, table_file, lines, frame, violations, rejected, load_id, delivery, pii_key) -> None:
+    """The violations and the rejected rows of one chunk (`lines`: the file lines of its rows)."""
     pii = {c.name for c in contract.columns if c.pii}
     values = violations["value"].astype(str).to_numpy(dtype=object).copy()
     involves_pii = violations["column"].map(lambda c: bool(pii & set(c.split("+")))).to_numpy()
@@ -473,7 +495,7 @@ def _quarantine(con, contract, table_file, frame, violations, rejected, load_id,
             "system": contract.system,
             "table_name": contract.name,
             "file": str(table_file.path),
-            "line": table_file.lines[violations["row"].to_numpy()],
+            "line": lines[violations["row"].to_numpy()],
             "column_name": violations["column"].to_numpy(),
             "value": values,
             "reason": violations["reason"].to_numpy(),
@@ -488,7 +510,7 @@ def _quarantine(con, contract, table_file, frame, violations, rejected, load_id,
             "system": contract.system,
             "table_name": contract.name,
             "file": str(table_file.path),
-            "line": table_file.lines[rows],
+            "line": lines[rows],
             "row_json": [json.dumps(r, ensure_ascii=False) for r in masked_rows.to_dict("records")],
         }
     )

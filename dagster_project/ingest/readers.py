@@ -11,15 +11,18 @@ import csv
 import hashlib
 import io
 import re
+from array import array
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from dagster_project.contracts import Contract, check_header, one_line_each
+from dagster_project.contracts import Contract, check_header, key_values, one_line_each
 from dagster_project.national_codes import holds_id_numbers
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
@@ -34,15 +37,74 @@ class UnreadableFile(Exception):
         self.problem = problem
 
 
+CHUNK_ROWS = 250_000  # rows checked and written at a time: memory stays flat whatever the file's size
+
+
+@dataclass
+class Chunk:
+    start: int  # position of the chunk's first row among the file's rows
+    frame: pd.DataFrame  # contract columns as text, '' = null, stripped; index 0..n-1
+    extra: pd.DataFrame | None  # the columns outside the contract (as delivered), when the file has any
+
+
 @dataclass
 class TableFile:
+    """A delivered table file, read and checked as a whole (encoding, structure, header, row
+    count, duplicated keys), whose rows are then taken a chunk at a time (`chunks`): a table of
+    16 M rows never sits in memory as Python strings at once."""
+
     path: Path
     sha256: str
     encoding: str  # utf-8 | gb18030 | xlsx
-    frame: pd.DataFrame  # contract columns as text, '' = null
+    contract: Contract
+    header: list[str]  # as delivered
     lines: np.ndarray  # file line of each row (header = line 1)
-    extra: pd.DataFrame | None  # columns outside the contract, when the file has any
-    personal_extra: frozenset[str] = frozenset()  # of those, the ones that may hold personal data
+    personal_extra: frozenset[str]  # columns outside the contract that may hold personal data
+    duplicate_keys: frozenset[str]  # complete keys (as key_values renders them) on more than one row
+    _source: Callable[[list[int] | None, int], Iterator[pd.DataFrame]]
+    chunk_rows: int = CHUNK_ROWS
+
+    @property
+    def rows(self) -> int:
+        return len(self.lines)
+
+    @cached_property
+    def _columns(self) -> tuple[dict[str, str], list[str], list[str]]:
+        rename, missing = check_header(self.contract, self.header)
+        return rename, missing, [h for h in self.header if h not in rename]
+
+    @property
+    def extra_columns(self) -> list[str]:
+        return self._columns[2]
+
+    def chunks(self) -> Iterator[Chunk]:
+        rename, missing, extra_cols = self._columns
+        start = 0
+        for raw in self._source(None, self.chunk_rows):
+            raw = raw.reset_index(drop=True)
+            extra = raw[extra_cols].astype(str) if extra_cols else None
+            frame = raw[list(rename)].rename(columns=rename)
+            for column in missing:
+                frame[column] = ""
+            yield Chunk(start, _strip_cells(frame[self.contract.column_names].astype(object)), extra)
+            start += len(raw)
+        if start != self.rows:  # the file is held in memory: only a reader bug could get here
+            raise UnreadableFile(self.path, f"read {start:,} rows where the CSV check counted {self.rows:,}")
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """All rows at once (small files and tests; loading goes a chunk at a time)."""
+        return _concat([c.frame for c in self.chunks()], self.contract.column_names)
+
+    @property
+    def extra(self) -> pd.DataFrame | None:
+        return _concat([c.extra for c in self.chunks()], self.extra_columns) if self.extra_columns else None
+
+
+def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return pd.concat(frames, ignore_index=True)
 
 
 def find_table_file(folder: Path, contract: Contract) -> Path | None:
@@ -132,38 +194,67 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
     return text, "gb18030"
 
 
-def _read_csv(path: Path, data: bytes) -> tuple[list[str], pd.DataFrame, np.ndarray, str]:
+RawChunks = Callable[[list[int] | None, int], Iterator[pd.DataFrame]]  # (column positions, rows) → frames
+
+
+def _read_csv(path: Path, data: bytes) -> tuple[list[str], np.ndarray, str, RawChunks]:
     text, encoding = _decode(path, data)
     if not text.strip():
         raise UnreadableFile(path, "the file is empty (no header row)")
-    # pandas pads a short row with empty cells, silently; count the fields of every record first
-    # (a truncated export ends in a short row), and take each record's line from the csv reader.
-    reader = csv.reader(io.StringIO(text))
-    widths, lines = [], []
+    del text  # the decoded copy was for the checks; the rows are read from `data`, a chunk at a time
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+
+    def stream() -> io.TextIOWrapper:
+        return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+
+    header, lines = _record_lines(path, stream())
+
+    def chunks(columns: list[int] | None, rows: int) -> Iterator[pd.DataFrame]:
+        names = header if columns is None else [header[i] for i in columns]
+        try:
+            with pd.read_csv(
+                stream(), dtype=str, na_filter=False, keep_default_na=False, engine="c", usecols=columns,
+                chunksize=rows,
+            ) as reader:  # fmt: skip
+                for chunk in reader:
+                    chunk.columns = names
+                    yield chunk
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise UnreadableFile(path, f"not a well-formed CSV table ({str(exc).strip()})") from None
+
+    return header, lines, encoding, chunks
+
+
+def _record_lines(path: Path, stream: io.TextIOWrapper) -> tuple[list[str], np.ndarray]:
+    """The header and the file line of every record, after checking that each record has the
+    header's number of fields: pandas pads a short row with empty cells, silently, and a
+    truncated export ends in a short row. Blank lines at the end are ignored."""
+    reader = csv.reader(stream)
+    lines, short, blank = array("q"), [], []
     try:
+        header = next(reader, [])
+        width = len(header)
         for record in reader:
-            widths.append(len(record))
-            lines.append(reader.line_num)
+            if not record:
+                blank.append(reader.line_num)
+                continue
+            if blank:  # blank lines before another record: inside the table
+                short += blank
+                blank.clear()
+            if len(record) == width:
+                lines.append(reader.line_num)
+            else:
+                short.append(reader.line_num)
     except csv.Error as exc:
         raise UnreadableFile(path, f"not a well-formed CSV table (line {reader.line_num}: {exc})") from None
-    while widths and widths[-1] == 0:  # trailing blank lines
-        widths.pop()
-        lines.pop()
-    width = widths[0]
-    header = next(csv.reader(io.StringIO(text)))
-    short = [line for line, w in zip(lines[1:], widths[1:], strict=True) if w != width]
     if short:
         shown = ", ".join(map(str, short[:5])) + (" …" if len(short) > 5 else "")
         raise UnreadableFile(
             path,
             f"line(s) {shown} do not have the header's {width} fields; the file looks truncated or damaged",
         )
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, na_filter=False, keep_default_na=False, engine="c")
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise UnreadableFile(path, f"not a well-formed CSV table ({str(exc).strip()})") from None
-    frame.columns = header
-    return header, frame, np.asarray(lines[1:], dtype=np.int64), encoding
+    return header, np.frombuffer(lines, dtype=np.int64) if lines else np.zeros(0, dtype=np.int64)
 
 
 def _cell_text(value: object) -> str:
@@ -187,7 +278,7 @@ def _cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def _read_xlsx(path: Path) -> tuple[list[str], pd.DataFrame, np.ndarray, str]:
+def _read_xlsx(path: Path) -> tuple[list[str], np.ndarray, RawChunks]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -217,22 +308,31 @@ def _read_xlsx(path: Path) -> tuple[list[str], pd.DataFrame, np.ndarray, str]:
         raise UnreadableFile(path, f"the workbook is damaged ({type(exc).__name__}: {exc})") from None
     finally:
         workbook.close()
-    frame = (
-        pd.DataFrame(records, columns=header, dtype=object) if records else pd.DataFrame(columns=header, dtype=object)
-    )
-    return header, frame, np.asarray(lines, dtype=np.int64), "xlsx"
+    # A sheet holds at most 1,048,576 rows: read whole, then handed out in chunks like a CSV's.
+    frame = pd.DataFrame(records or None, columns=range(width), dtype=object)
+
+    def chunks(columns: list[int] | None, rows: int) -> Iterator[pd.DataFrame]:
+        part = frame if columns is None else frame[columns]
+        names = header if columns is None else [header[i] for i in columns]
+        for start in range(0, len(part), rows):
+            yield part.iloc[start : start + rows].set_axis(names, axis=1)
+
+    return header, np.asarray(lines, dtype=np.int64), chunks
 
 
-def read_table_file(path: Path, contract: Contract) -> TableFile:
+def read_table_file(path: Path, contract: Contract, chunk_rows: int | None = None) -> TableFile:
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableFile(path, f"cannot be opened ({exc.strerror})") from None
     sha256 = hashlib.sha256(data).hexdigest()
+    chunk_rows = chunk_rows or CHUNK_ROWS
     if path.suffix == ".xlsx":
-        header, frame, lines, encoding = _read_xlsx(path)
+        del data
+        header, lines, chunks = _read_xlsx(path)
+        encoding = "xlsx"
     else:
-        header, frame, lines, encoding = _read_csv(path, data)
+        header, lines, encoding, chunks = _read_csv(path, data)
     _refuse_repeated_columns(path, contract, header)
     rename, missing = check_header(contract, header)
     required_missing = [c for c in missing if contract.column(c).required]
@@ -242,22 +342,63 @@ def read_table_file(path: Path, contract: Contract) -> TableFile:
             "required column(s) missing from the header: "
             + ", ".join(f"{c} [{contract.column(c).zh}]" for c in required_missing),
         )
-    extra_cols = [h for h in header if h not in rename]
-    extra = frame[extra_cols].astype(str).reset_index(drop=True) if extra_cols else None
-    personal_extra = frozenset(c for c in extra_cols if contract.is_personal_header(c) or holds_id_numbers(extra[c]))
-    frame = frame[list(rename)].rename(columns=rename)
-    for column in missing:
-        frame[column] = ""
-    frame = _strip_cells(frame[contract.column_names].astype(object)).reset_index(drop=True)
+    personal_extra, duplicate_keys = _scan_keys_and_extra(contract, header, rename, chunks, chunk_rows)
     return TableFile(
         path=path,
         sha256=sha256,
         encoding=encoding,
-        frame=frame,
+        contract=contract,
+        header=header,
         lines=lines,
-        extra=extra,
         personal_extra=personal_extra,
+        duplicate_keys=duplicate_keys,
+        _source=chunks,
+        chunk_rows=chunk_rows,
     )
+
+
+def _scan_keys_and_extra(
+    contract: Contract, header: list[str], rename: dict[str, str], chunks: RawChunks, chunk_rows: int
+) -> tuple[frozenset[str], frozenset[str]]:
+    """What must be known of the whole file before its first chunk is written: which columns
+    outside the contract may hold personal data (by name, or an ID number in any cell), and
+    which complete keys occur on more than one row (all of those rows are `duplicate_key`).
+    One pass over the key and extra columns keeps a 64-bit hash per row; only hashes seen twice
+    are checked again against the keys' text, so a hash collision never makes a duplicate."""
+    position = {column: i for i, column in enumerate(header)}
+    key_positions = [next((position[h] for h, c in rename.items() if c == k), None) for k in contract.key]
+    extra_positions = [i for i, h in enumerate(header) if h not in rename]
+    personal = {header[i] for i in extra_positions if contract.is_personal_header(header[i])}
+    if None in key_positions:  # an optional key column not delivered: no key is complete
+        key_positions = []
+    columns = sorted({*key_positions, *extra_positions})
+    if not columns:
+        return frozenset(personal), frozenset()
+
+    def keys_of(raw: pd.DataFrame) -> pd.Series:
+        keys = _strip_cells(raw.iloc[:, [columns.index(p) for p in key_positions]].astype(object))
+        keys.columns = list(contract.key)
+        return key_values(keys, contract.key)[(keys != "").all(axis=1)]
+
+    hashes = []
+    for raw in chunks(columns, chunk_rows):
+        for i in extra_positions:
+            if header[i] not in personal and holds_id_numbers(raw.iloc[:, columns.index(i)]):
+                personal.add(header[i])
+        if key_positions:
+            hashes.append(pd.util.hash_array(keys_of(raw).to_numpy(dtype=object)))
+    if not hashes:
+        return frozenset(personal), frozenset()
+    seen = np.sort(np.concatenate(hashes))
+    twice = np.unique(seen[1:][seen[1:] == seen[:-1]])
+    if not len(twice):
+        return frozenset(personal), frozenset()
+    candidates = []
+    for raw in chunks(columns, chunk_rows):
+        keys = keys_of(raw)
+        candidates.append(keys[np.isin(pd.util.hash_array(keys.to_numpy(dtype=object)), twice)])
+    counts = pd.concat(candidates).value_counts()
+    return frozenset(personal), frozenset(counts.index[counts > 1])
 
 
 _ANY_SPACE = re.compile(r"[^\S\n]")  # any whitespace (str.isspace) but the line break: a fast scan
