@@ -16,6 +16,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -32,11 +33,70 @@ SAMPLE = PROJECT_ROOT / "sources" / "sample"
 PANDAS_REFERENCE_SECONDS = 20.0  # issue 10: a plain pandas script scoring a 6,000-unit delivery
 
 
+def _rss_mib(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            return next((int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:")), 0.0)
+    except OSError:
+        return 0.0
+
+
+def _descendants(pid: int) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="utf-8", errors="replace") as stat:
+                    parents.setdefault(int(stat.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(todo.pop())
+        todo.extend(parents.get(tree[-1], []))
+    return tree
+
+
+class _TreeMemory(threading.Thread):
+    """Samples the resident memory of a process and all its descendants (dbt runs as a child of
+    kaohe) every 0.2 s: the peak of their sum, and the peak of each command. Linux only (/proc);
+    elsewhere the peaks stay 0 and only the largest process (getrusage) is reported."""
+
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.total, self.by_command = pid, 0.0, {}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.2) and os.path.isdir("/proc"):
+            sizes = {p: _rss_mib(p) for p in _descendants(self.pid)}
+            self.total = max(self.total, sum(sizes.values()))
+            for p, size in sizes.items():
+                name = "dbt" if _is_dbt(p) else "kaohe" if p == self.pid else "other"
+                self.by_command[name] = max(self.by_command.get(name, 0.0), size)
+
+
+def _is_dbt(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return any(part.endswith(b"/dbt") or part == b"dbt" for part in cmdline.read().split(b"\0")[:3])
+    except OSError:
+        return False
+
+
 def _child(args: list[str]) -> tuple[float, float, int, str]:
     """Run a command; wall seconds, peak RSS of the largest child so far in MiB, exit code,
-    and its 'time per step' line."""
+    and its 'time per step' line (with the memory peaks of kaohe, dbt and their sum)."""
     started = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True, env={**os.environ, "COLUMNS": "1000"})
+    process = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "1000"}
+    )
+    sampler = _TreeMemory(process.pid)
+    sampler.start()
+    stdout, stderr = process.communicate()
+    sampler.done.set()
+    sampler.join()
+    done = subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     if done.returncode not in (0, 1):
@@ -45,6 +105,12 @@ def _child(args: list[str]) -> tuple[float, float, int, str]:
     steps = steps.removeprefix("time per step: ")
     if "nothing new:" in done.stdout:
         steps += " — nothing new, nothing published"
+    if sampler.total:
+        steps += (
+            "\n    memory peaks    "
+            + ", ".join(f"{name} {size:,.0f} MiB" for name, size in sorted(sampler.by_command.items()))
+            + f"; all processes together {sampler.total:,.0f} MiB"
+        )
     return seconds, peak, done.returncode, steps
 
 
