@@ -457,7 +457,8 @@ def normalise(contract: Contract, frame: pd.DataFrame) -> pd.DataFrame:
             if col.type == "decimal":
                 has_point = text.str.contains(".", regex=False)
                 text = text.where(~has_point, text.str.rstrip("0").str.rstrip("."))
-                text = text.where(~text.str.startswith("."), "0" + text)
+                text = text.mask(has_point & text.isin(["", "-"]), "0")  # .0 and -.0 are 0, not empty
+                text = text.str.replace(r"^(-?)\.", r"\g<1>0.", regex=True)  # .5 → 0.5, -.5 → -0.5
             out[col.name] = text
     return out
 

@@ -212,6 +212,10 @@ def test_normalise_gives_one_text_per_value():
     frame = _frame([{"approved": "是", "difficulty": "1.20", "target_value": "+12", "year": "2023"}], tasks)
     out = normalise(tasks, frame).iloc[0]
     assert (out["approved"], out["difficulty"], out["target_value"]) == ("true", "1.2", "12")
+    # a decimal's point and zeros go, never the value: ".0" was once normalised to "" (a null)
+    cells = [".0", ".50", "5.", "0.0", "+1.50", "-.5", "-.0", "12", ""]
+    decimals = normalise(tasks, _frame([{"target_value": v} for v in cells], tasks))["target_value"].tolist()
+    assert decimals == ["0", "0.5", "5", "0", "1.5", "-0.5", "0", "12", ""]
     budget = contracts["finance.budget"]
     money = normalise(budget, _frame([{"budget_amount": "12.5"}], budget)).iloc[0]["budget_amount"]
     assert money == "12.50"
