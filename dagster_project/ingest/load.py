@@ -409,7 +409,7 @@ def _load_table(
     keys: list[pd.Series] = []
     accepted = violations = 0
     reasons: dict[str, int] = {}
-    for chunk in table_file.chunks():  # a chunk at a time: memory stays flat on a table of millions of rows
+    for chunk in table_file.chunks():  # a chunk at a time: a table's cells are never all in memory at once
         frame = chunk.frame
         result = validate(contract, frame, accepted_keys, duplicate_keys=table_file.duplicate_keys)
         rejected = result.rejected
