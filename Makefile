@@ -50,7 +50,7 @@ export DAGSTER_HOME
 
 dev: $(INSTALLED)
 	mkdir -p $(DAGSTER_HOME)
-	test -f $(DAGSTER_HOME)/dagster.yaml || cp dagster_project/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python -m dagster_project.event_log $(DAGSTER_HOME) >/dev/null  # dagster.yaml, when it has none
 	$(BIN)/dagster dev
 
 bench: $(INSTALLED)

@@ -10,10 +10,14 @@ a few at a time) and remembers the tables that exist. Same files, same schema, s
 every connection still commits per event, under the same lock, so the Dagster webserver and
 daemon read the history as before.
 
-`kaohe run` uses it (runner.dagster_instance) on top of the instance's dagster.yaml. dagster.yaml
-itself keeps Dagster's default storage: this one needs the instance folder as an absolute path,
-which a dagster.yaml cannot derive from its own location, and a reader of the folder (`dagster
-dev`, the daemon's run workers, a script) reads these files with the default storage as it is.
+It needs the instance folder as an absolute path, which a dagster.yaml cannot derive from its own
+location. So a DAGSTER_HOME that kaohe seeds (`seed_dagster_home`: `kaohe run`, `make dev`) gets a
+dagster.yaml that names this storage with the folder's absolute path: `dagster dev`, the daemon's
+schedule and sensor runs, `dagster job execute` and scripts then all record and read through it
+(an unchanged delivery through the Dagster CLI: 11.2–11.6 s with the default storage, 8.2–9.5 s
+with this one). A folder seeded before, or whose dagster.yaml leaves the storage to Dagster,
+still gets it under `kaohe run` (runner.dagster_instance); the other readers use the default
+storage on the same files, which reads them as well.
 """
 
 from __future__ import annotations
@@ -38,10 +42,31 @@ def event_log_storage_config(dagster_home: Path) -> dict[str, Any]:
     """The instance override for DAGSTER_HOME: the event log where Dagster's default storage keeps
     it (`history/runs`), so the existing history is kept and read by the default storage alike."""
     return {
-        "module": __name__,
+        "module": "dagster_project.event_log",  # not __name__: `python -m` (make dev) runs it as __main__
         "class": KaoheSqliteEventLogStorage.__name__,
         "config": {"base_dir": str(Path(dagster_home).resolve() / "history" / "runs")},
     }
+
+
+def seed_dagster_home(home: Path, template: Path) -> Path:
+    """Write `home/dagster.yaml` when it has none: `template` (kaohe's instance settings) with
+    this event log, at `home/history/runs` as an absolute path. If the folder is moved, the path
+    in its dagster.yaml has to follow (or the file be deleted, to be written again)."""
+    import yaml
+
+    home = Path(home).resolve()
+    config_file = home / "dagster.yaml"
+    if not config_file.exists():
+        home.mkdir(parents=True, exist_ok=True)
+        header = "".join(line for line in template.read_text(encoding="utf-8").splitlines(True) if line.startswith("#"))
+        config = yaml.safe_load(template.read_text(encoding="utf-8")) or {}
+        config["event_log_storage"] = event_log_storage_config(home)
+        note = (
+            "#\n# event_log_storage: Dagster's SQLite event log without an engine per event "
+            "(dagster_project/event_log.py),\n# at this folder's history/runs: change the path if the folder moves.\n"
+        )
+        config_file.write_text(header + note + yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return config_file
 
 
 class KaoheSqliteEventLogStorage(SqliteEventLogStorage):
@@ -115,3 +140,9 @@ class KaoheSqliteEventLogStorage(SqliteEventLogStorage):
     def dispose(self) -> None:
         self._dispose_engines()
         super().dispose()
+
+
+if __name__ == "__main__":  # `make dev`: python -m dagster_project.event_log DAGSTER_HOME
+    import sys
+
+    print(seed_dagster_home(Path(sys.argv[1]), Path(__file__).with_name("dagster.yaml")))

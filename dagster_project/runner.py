@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import shutil
 import sqlite3
 import time
 import warnings
@@ -165,21 +164,21 @@ def dagster_instance(kaohe: KaoheSettings, history: bool = True):
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    from dagster_project.event_log import event_log_storage_config
+    from dagster_project.event_log import KaoheSqliteEventLogStorage, event_log_storage_config, seed_dagster_home
 
     if not history:
         return dg.DagsterInstance.ephemeral()
     if not event.contains(Engine, "connect", _sqlite_without_fsync_per_event):
         event.listen(Engine, "connect", _sqlite_without_fsync_per_event)
-    home = dagster_home(kaohe)
-    home.mkdir(parents=True, exist_ok=True)
-    if not (home / "dagster.yaml").exists():
-        shutil.copyfile(INSTANCE_CONFIG, home / "dagster.yaml")
+    home = dagster_home(kaohe).resolve()
+    configured = yaml.safe_load(seed_dagster_home(home, INSTANCE_CONFIG).read_text(encoding="utf-8")) or {}
     # the instance of dagster.yaml, with an event log that does not build an engine per event
-    # (event_log.py): same files, so `dagster dev` and any reader of the folder see these runs.
-    # Not when dagster.yaml chooses its own storage (Postgres, say): that one is used as it is.
-    configured = yaml.safe_load((home / "dagster.yaml").read_text(encoding="utf-8")) or {}
-    if configured.keys() & {"storage", "run_storage", "event_log_storage", "schedule_storage"}:
+    # (event_log.py) at this folder's history/runs (also when the folder moved since it was
+    # seeded, or was seeded before dagster.yaml named it): same files, so `dagster dev` and any
+    # reader of the folder see these runs. A storage dagster.yaml chooses itself (Postgres, say)
+    # is used as it is.
+    ours = (configured.get("event_log_storage") or {}).get("class") == KaoheSqliteEventLogStorage.__name__
+    if configured.keys() & {"storage", "run_storage", "event_log_storage", "schedule_storage"} and not ours:
         return dg.DagsterInstance.from_config(str(home))
     ref = InstanceRef.from_dir(str(home), overrides={"event_log_storage": event_log_storage_config(home)})
     return dg.DagsterInstance.from_ref(ref)

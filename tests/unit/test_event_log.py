@@ -3,13 +3,16 @@ own SQLite storage reads, and it keeps only a few database engines open."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import dagster as dg
 import pytest
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from dagster_project import event_log
 from dagster_project.resources import KaoheSettings
-from dagster_project.runner import dagster_instance
+from dagster_project.runner import INSTANCE_CONFIG, dagster_instance
 
 
 @dg.asset
@@ -33,7 +36,7 @@ def instance(tmp_path, monkeypatch):
         yield instance
 
 
-def test_runs_are_stored_where_and_as_dagsters_own_storage_reads_them(instance, tmp_path):
+def test_runs_are_stored_where_and_as_dagsters_own_storage_reads_them(instance, tmp_path, monkeypatch):
     assert isinstance(instance.event_log_storage, event_log.KaoheSqliteEventLogStorage)
     run_ids = []
     for _ in range(event_log.OPEN_ENGINES + 2):
@@ -42,10 +45,14 @@ def test_runs_are_stored_where_and_as_dagsters_own_storage_reads_them(instance, 
         run_ids.append(result.run_id)
     # never more than a few engines open, however many runs this process records
     assert len(instance.event_log_storage._engines) <= event_log.OPEN_ENGINES
-    # the folder as `dagster dev` or a script opens it: Dagster's default storage reads the same runs
+    # the folder as `dagster dev`, the daemon's runs or a script open it (its dagster.yaml, without
+    # DAGSTER_HOME set): the same storage, at the folder's absolute path
+    monkeypatch.delenv("DAGSTER_HOME")
     with dg.DagsterInstance.from_config(str(tmp_path)) as reader:
-        assert type(reader.event_log_storage) is SqliteEventLogStorage
+        assert type(reader.event_log_storage) is event_log.KaoheSqliteEventLogStorage
+        assert reader.event_log_storage._base_dir == str(tmp_path.resolve() / "history" / "runs")
         assert {r.run_id for r in reader.get_runs()} == set(run_ids)
+    # and Dagster's default storage reads the same runs from the same files
     plain = SqliteEventLogStorage(str(tmp_path / "history" / "runs"))
     for run_id in run_ids:
         ours = instance.all_logs(run_id)
@@ -78,10 +85,42 @@ def test_an_instance_with_its_own_storage_keeps_it(tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     elsewhere = tmp_path / "elsewhere"
     (tmp_path / "dagster.yaml").write_text(f"storage:\n  sqlite:\n    base_dir: {elsewhere}\n", encoding="utf-8")
-    settings = KaoheSettings(
-        sources_dir=str(tmp_path / "in"), warehouse=str(tmp_path / "w.duckdb"), publish_dir=str(tmp_path / "pub")
-    )
-    with dagster_instance(settings) as instance:
+    with dagster_instance(_settings(tmp_path)) as instance:
         assert not isinstance(instance.event_log_storage, event_log.KaoheSqliteEventLogStorage)
         assert dg.materialize([planted], instance=instance).success
     assert list(elsewhere.rglob("*.db")) and not (tmp_path / "history").exists()
+
+
+def _settings(tmp_path) -> KaoheSettings:
+    return KaoheSettings(
+        sources_dir=str(tmp_path / "in"), warehouse=str(tmp_path / "w.duckdb"), publish_dir=str(tmp_path / "pub")
+    )
+
+
+def test_a_home_seeded_before_or_moved_records_in_its_own_folder(tmp_path, monkeypatch):
+    """A DAGSTER_HOME seeded before dagster.yaml named the storage, or moved after it was seeded
+    (its dagster.yaml names the old path): `kaohe run` records through it in the folder it is in."""
+    before = tmp_path / "before"
+    before.mkdir()
+    (before / "dagster.yaml").write_text("concurrency:\n  runs:\n    max_concurrent_runs: 1\n", encoding="utf-8")
+    event_log.seed_dagster_home(tmp_path / "seeded", INSTANCE_CONFIG)
+    assert "event_log_storage" not in (before / "dagster.yaml").read_text(encoding="utf-8")  # never rewritten
+    (tmp_path / "seeded").rename(tmp_path / "moved")
+    for home in (before, tmp_path / "moved"):
+        monkeypatch.setenv("DAGSTER_HOME", str(home))
+        with dagster_instance(_settings(tmp_path)) as instance:
+            assert isinstance(instance.event_log_storage, event_log.KaoheSqliteEventLogStorage)
+            assert instance.event_log_storage._base_dir == str(home.resolve() / "history" / "runs")
+            run = dg.materialize([planted], instance=instance).run_id
+        assert (home / "history" / "runs" / f"{run}.db").exists()
+    assert not (tmp_path / "seeded").exists()
+
+
+def test_make_dev_seeds_a_home_dagster_itself_opens_with_this_storage(tmp_path):
+    """`make dev` writes dagster.yaml with `python -m dagster_project.event_log`; Dagster (here
+    `from_config`, as the webserver and the daemon's runs do) then imports the storage from it."""
+    subprocess.run([sys.executable, "-m", "dagster_project.event_log", str(tmp_path / "home")], check=True)
+    with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
+        assert type(instance.event_log_storage) is event_log.KaoheSqliteEventLogStorage
+        assert dg.materialize([planted], instance=instance).success
+    assert list((tmp_path / "home" / "history" / "runs").glob("*.db"))
