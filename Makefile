@@ -11,10 +11,18 @@ SCALE ?= 10
 
 install: $(INSTALLED)
 
+# The pinned set (constraints.txt) is installed by uv, itself pinned and installed by pip: ~21 s
+# in a new venv with bytecode compiled (pip alone: ~80 s), the same versions. Where uv cannot be
+# had, pip installs the same set.
+UV_VERSION := 0.13.8
+
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -c constraints.txt -e '.[dev]'
-	$(BIN)/python -m compileall -q -j 0 $(VENV)/lib >/dev/null  # bytecode on every core (pip: one; 92 s → 81 s)
+	{ $(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION) \
+	  && $(BIN)/uv pip install --quiet --python $(BIN)/python --compile-bytecode -c constraints.txt -e '.[dev]'; } \
+	|| { echo "uv failed: installing with pip"; \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -c constraints.txt -e '.[dev]' \
+	  && $(BIN)/python -m compileall -q -j 0 $(VENV)/lib >/dev/null; }
 	$(BIN)/python -m dagster_project.dbt_manifest
 	touch $@
 
