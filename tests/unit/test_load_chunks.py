@@ -101,3 +101,26 @@ def test_a_short_row_late_in_a_big_file_still_fails_the_whole_system(tmp_path, m
     with pytest.raises(SystemLoadError, match=r"line\(s\) 6 do not have the header's 8 fields"):
         load_system(con, tmp_path, "staffing", KEY, delivery="20240131", now=NOW)
     assert con.execute(f"select count(*) from {RAW}.staffing__units").fetchall() == [(0,)]
+
+
+def test_xlsx_and_gbk_files_chunk_like_the_csv(tmp_path):
+    """The workbook is read whole and sliced; a GB18030 file is decoded once and streamed: both
+    give the CSV's rows, lines and duplicated keys, chunk by chunk."""
+    from openpyxl import Workbook
+
+    rows = [_unit(CODES[0], "甲"), *map(_unit, CODES[1:4]), _unit(CODES[0], "乙")]
+    csv_file = _units_file(tmp_path / "csv", rows)
+    gbk_file = tmp_path / "gbk" / "units.csv"
+    gbk_file.parent.mkdir()
+    gbk_file.write_bytes(csv_file.read_text(encoding="utf-8").encode("gb18030"))
+    workbook = Workbook()
+    for line in (HEADER + "".join(rows)).splitlines():
+        workbook.active.append(line.split(","))
+    xlsx_file = tmp_path / "units.xlsx"
+    workbook.save(xlsx_file)
+    expected = readers.read_table_file(csv_file, UNITS, chunk_rows=100)
+    for path in (gbk_file, xlsx_file):
+        table = readers.read_table_file(path, UNITS, chunk_rows=2)
+        assert [len(c.frame) for c in table.chunks()] == [2, 2, 1]
+        assert table.duplicate_keys == {CODES[0]} and table.lines.tolist() == [2, 3, 4, 5, 6]
+        pd.testing.assert_frame_equal(table.frame, expected.frame)
