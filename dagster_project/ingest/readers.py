@@ -37,7 +37,7 @@ class UnreadableFile(Exception):
         self.problem = problem
 
 
-CHUNK_ROWS = 250_000  # rows checked and written at a time: memory stays flat whatever the file's size
+CHUNK_ROWS = 250_000  # rows checked and written at a time: a table's cells are never all in memory
 
 
 @dataclass
@@ -61,7 +61,7 @@ class TableFile:
     lines: np.ndarray  # file line of each row (header = line 1)
     personal_extra: frozenset[str]  # columns outside the contract that may hold personal data
     duplicate_keys: frozenset[str]  # complete keys (as key_values renders them) on more than one row
-    _source: Callable[[list[int] | None, int], Iterator[pd.DataFrame]]
+    _source: RawChunks
     chunk_rows: int = CHUNK_ROWS
 
     @property
