@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dagster_project.contracts import Contract, check_header, key_values, one_line_each
+from dagster_project.contracts import Contract, all_filled, check_header, key_values, one_line_each
 from dagster_project.national_codes import holds_id_numbers
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
@@ -378,7 +378,7 @@ def _scan_keys_and_extra(
     def keys_of(raw: pd.DataFrame) -> pd.Series:
         keys = _strip_cells(raw.iloc[:, [columns.index(p) for p in key_positions]].astype(object))
         keys.columns = list(contract.key)
-        return key_values(keys, contract.key)[(keys != "").all(axis=1)]
+        return key_values(keys, contract.key)[all_filled(keys, contract.key)]
 
     hashes = []
     for raw in chunks(columns, chunk_rows):
