@@ -58,8 +58,9 @@ def seed_dagster_home(home: Path, template: Path) -> Path:
     config_file = home / "dagster.yaml"
     if not config_file.exists():
         home.mkdir(parents=True, exist_ok=True)
-        header = "".join(line for line in template.read_text(encoding="utf-8").splitlines(True) if line.startswith("#"))
-        config = yaml.safe_load(template.read_text(encoding="utf-8")) or {}
+        text = template.read_text(encoding="utf-8")
+        header = "".join(line for line in text.splitlines(True) if line.startswith("#"))
+        config = yaml.safe_load(text) or {}
         config["event_log_storage"] = event_log_storage_config(home)
         note = (
             "#\n# event_log_storage: Dagster's SQLite event log without an engine per event "

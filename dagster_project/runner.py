@@ -170,7 +170,7 @@ def dagster_instance(kaohe: KaoheSettings, history: bool = True):
         return dg.DagsterInstance.ephemeral()
     if not event.contains(Engine, "connect", _sqlite_without_fsync_per_event):
         event.listen(Engine, "connect", _sqlite_without_fsync_per_event)
-    home = dagster_home(kaohe).resolve()
+    home = dagster_home(kaohe)  # absolute (resolved)
     configured = yaml.safe_load(seed_dagster_home(home, INSTANCE_CONFIG).read_text(encoding="utf-8")) or {}
     # the instance of dagster.yaml, with an event log that does not build an engine per event
     # (event_log.py) at this folder's history/runs (also when the folder moved since it was

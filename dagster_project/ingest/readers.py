@@ -89,7 +89,7 @@ class TableFile:
             yield Chunk(start, _strip_cells(frame[self.contract.column_names].astype(object)), extra)
             start += len(raw)
         if start != self.rows:  # the file is held in memory: only a reader bug could get here
-            raise UnreadableFile(self.path, f"read {start:,} rows where the CSV check counted {self.rows:,}")
+            raise UnreadableFile(self.path, f"read {start:,} rows where the whole-file check counted {self.rows:,}")
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -174,8 +174,7 @@ def _check_plausible_gb18030(path: Path, data: bytes, text: str) -> None:
 
 
 def _decode(path: Path, data: bytes) -> tuple[str, str]:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    """The text of `data` (without its byte-order mark) and its encoding."""
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
@@ -198,12 +197,11 @@ RawChunks = Callable[[list[int] | None, int], Iterator[pd.DataFrame]]  # (column
 
 
 def _read_csv(path: Path, data: bytes) -> tuple[list[str], np.ndarray, str, RawChunks]:
+    data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark, whatever the encoding proves to be
     text, encoding = _decode(path, data)
     if not text.strip():
         raise UnreadableFile(path, "the file is empty (no header row)")
     del text  # the decoded copy was for the checks; the rows are read from `data`, a chunk at a time
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
 
     def stream() -> io.TextIOWrapper:
         return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
