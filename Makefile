@@ -23,7 +23,7 @@ $(INSTALLED): pyproject.toml constraints.txt
 	|| { echo "uv failed: installing with pip"; \
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -c constraints.txt -e '.[dev]' \
 	  && $(BIN)/python -m compileall -q -j 0 $(VENV)/lib >/dev/null; }
-	$(BIN)/python -m dagster_project.dbt_manifest
+	$(BIN)/python -m dagster_project.transform.manifest
 	touch $@
 
 $(SAMPLE)/_READY: | $(INSTALLED)
@@ -58,11 +58,11 @@ export DAGSTER_HOME
 
 dev: $(INSTALLED)
 	mkdir -p $(DAGSTER_HOME)
-	$(BIN)/python -m dagster_project.event_log $(DAGSTER_HOME) >/dev/null  # dagster.yaml, when it has none
+	$(BIN)/python -m dagster_project.core.event_log $(DAGSTER_HOME) >/dev/null  # dagster.yaml, when it has none
 	$(BIN)/dagster dev
 
 bench: $(INSTALLED)
-	$(BIN)/python -m dagster_project.bench --scale $(SCALE)
+	$(BIN)/python -m dagster_project.ops.bench --scale $(SCALE)
 
 clean:
 	rm -rf warehouse sources/landing dbt/target dbt/logs

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from dagster_project import settings
+from dagster_project.core import settings
 
 app = typer.Typer(
     add_completion=False,
@@ -168,11 +168,11 @@ def run(
     """Run the whole nightly job in this process: ingest, dbt build with its tests, quality gate, publish."""
     from datetime import date
 
-    from dagster_project.contracts import load_contracts
-    from dagster_project.lock import WarehouseLocked
-    from dagster_project.resources import KaoheSettings
-    from dagster_project.runner import run_nightly
-    from dagster_project.settings import MissingPiiKey
+    from dagster_project.core.lock import WarehouseLocked
+    from dagster_project.core.resources import KaoheSettings
+    from dagster_project.core.settings import MissingPiiKey
+    from dagster_project.ingest.contracts import load_contracts
+    from dagster_project.ops.runner import run_nightly
 
     if as_of:
         try:
@@ -318,9 +318,9 @@ def prune(
 ) -> None:
     """Remove old run folders (never current, never one that published a final ranking) and the raw
     rows of loads neither current nor among the newest deliveries. Each run does this too (KAOHE_KEEP)."""
-    from dagster_project.lock import WarehouseLocked, writer_lock
-    from dagster_project.retention import prune as run_prune
-    from dagster_project.settings import publish_dir, warehouse_path
+    from dagster_project.core.lock import WarehouseLocked, writer_lock
+    from dagster_project.core.settings import publish_dir, warehouse_path
+    from dagster_project.publish.retention import prune as run_prune
 
     if keep < 1:
         err_console.print("[red]error:[/red] --keep must be at least 1")
@@ -345,9 +345,9 @@ def explain(
     publish: PublishOption = None,
 ) -> None:
     """Explain one unit's published score line by line: rules, tasks, source keys, rank and grade."""
-    from dagster_project.explain import ExplainError
-    from dagster_project.explain import explain as run_explain
-    from dagster_project.settings import publish_dir
+    from dagster_project.core.settings import publish_dir
+    from dagster_project.outputs.explain import ExplainError
+    from dagster_project.outputs.explain import explain as run_explain
 
     try:
         run_explain(publish or publish_dir(), unit_code, year, console)
@@ -365,9 +365,9 @@ def export(
     """Write the published results of a year as the office's Excel workbook: the ranking of each
     category group with Chinese labels, then indicators, line items, tasks, lights, negative list,
     efficiency, staffing signals and register cross-checks."""
-    from dagster_project.export import ExportError
-    from dagster_project.export import export as run_export
-    from dagster_project.settings import publish_dir
+    from dagster_project.core.settings import publish_dir
+    from dagster_project.outputs.export import ExportError
+    from dagster_project.outputs.export import export as run_export
 
     try:
         counts = run_export(publish or publish_dir(), year, out)
@@ -397,8 +397,8 @@ def scorecard(
     """Write one agency's feedback page (在线反馈) from the published results: total, rank and grade
     with the reason, the six indicators against the group, tasks and their quarterly lights, each
     deduction with its rule and sources, staffing and efficiency, and what to improve."""
-    from dagster_project.scorecard import ScorecardError, write_scorecard
-    from dagster_project.settings import publish_dir
+    from dagster_project.core.settings import publish_dir
+    from dagster_project.outputs.scorecard import ScorecardError, write_scorecard
 
     page = out or Path(f"scorecard-{unit_code}-{year}.html")
     try:
@@ -419,8 +419,8 @@ def scorecards(
 ) -> None:
     """Write every ranked agency's feedback page of a year into a folder (UNIT.html each), with an
     index.html listing them by evaluating body, category and rank."""
-    from dagster_project.scorecard import ScorecardError, write_scorecards
-    from dagster_project.settings import publish_dir
+    from dagster_project.core.settings import publish_dir
+    from dagster_project.outputs.scorecard import ScorecardError, write_scorecards
 
     folder = out or Path("scorecards") / str(year)
     try:
@@ -442,8 +442,8 @@ def demo(
     """Generate a sample, run the nightly job on it, print the top of the ranking and where things are."""
     import duckdb
 
-    from dagster_project.resources import KaoheSettings
-    from dagster_project.runner import run_nightly
+    from dagster_project.core.resources import KaoheSettings
+    from dagster_project.ops.runner import run_nightly
     from dagster_project.synthetic.generator import generate as build
     from dagster_project.synthetic.writer import write_delivery
 

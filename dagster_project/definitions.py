@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dagster_project.dbt import dbt_resource, kaohe_dbt_assets
+from dagster_project.core.resources import KaoheSettings
 from dagster_project.ingest.assets import (
     SYSTEM_ASSETS,
     ingest_bookkeeping,
     quarantine_share_within_limit,
 )
-from dagster_project.publish_assets import make_publish_assets
-from dagster_project.resources import KaoheSettings
-from dagster_project.schedules import new_delivery_sensor, nightly_job, nightly_schedule
+from dagster_project.ops.schedules import new_delivery_sensor, nightly_job, nightly_schedule
+from dagster_project.publish.assets import make_publish_assets
+from dagster_project.transform.dbt_assets import dbt_resource, kaohe_dbt_assets
 
 MART_KEYS = [key for key, group in kaohe_dbt_assets.group_names_by_key.items() if group and group.startswith("marts")]
 ASSETS = [*SYSTEM_ASSETS, ingest_bookkeeping, kaohe_dbt_assets, *make_publish_assets(MART_KEYS)]

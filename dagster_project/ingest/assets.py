@@ -9,8 +9,8 @@ import duckdb
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource
 
-from dagster_project.contracts import SYSTEMS, load_contracts
-from dagster_project.dbt import snapshot_register, snapshotted_systems
+from dagster_project.core.resources import KaoheSettings
+from dagster_project.ingest.contracts import SYSTEMS, load_contracts
 from dagster_project.ingest.deliveries import is_delivery, no_delivery_message, ready_deliveries
 from dagster_project.ingest.load import (
     RAW,
@@ -22,7 +22,7 @@ from dagster_project.ingest.load import (
     load_system,
     raw_table,
 )
-from dagster_project.resources import KaoheSettings
+from dagster_project.transform.dbt_assets import snapshot_register, snapshotted_systems
 
 GROUP = "ingest"
 LOADS_KEY = dg.AssetKey(["ingest", "loads"])

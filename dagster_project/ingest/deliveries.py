@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dagster_project.contracts import SYSTEMS
+from dagster_project.ingest.contracts import SYSTEMS
 
 READY_FILE = "_READY"  # written last into a delivery folder: the delivery is complete
 

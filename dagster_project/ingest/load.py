@@ -24,7 +24,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from dagster_project.contracts import Contract, key_values, load_contracts, normalise, validate
+from dagster_project.ingest.contracts import Contract, key_values, load_contracts, normalise, validate
 from dagster_project.ingest.readers import TableFile, UnreadableFile, find_table_file, read_table_file
 
 log = logging.getLogger(__name__)

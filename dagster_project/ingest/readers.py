@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dagster_project.contracts import Contract, all_filled, check_header, key_values, one_line_each
-from dagster_project.national_codes import holds_id_numbers
+from dagster_project.core.national_codes import holds_id_numbers
+from dagster_project.ingest.contracts import Contract, all_filled, check_header, key_values, one_line_each
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from dagster_project.errors import exception_text, failure_message
+from dagster_project.core.errors import exception_text, failure_message
 from dagster_project.quality.report import (
     VERDICT_BLOCKED,
     VERDICT_FAILED,

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.core.settings import PROJECT_ROOT
 from dagster_project.quality.frames import parameters, read_frame
-from dagster_project.settings import PROJECT_ROOT
 
 SUITES_DIR = PROJECT_ROOT / "expectations"
 

@@ -1,0 +1,1 @@
+"""The synthetic Jiangsu delivery generator (clean and --dirty)."""

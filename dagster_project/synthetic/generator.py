@@ -18,7 +18,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from dagster_project.national_codes import gb11643_check_digit, gb32100_check_char
+from dagster_project.core.national_codes import gb11643_check_digit, gb32100_check_char
 from dagster_project.synthetic import reference as ref
 
 DEFAULT_YEAR = 2023

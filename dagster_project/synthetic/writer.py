@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dagster_project.contracts import Contract, load_contracts
+from dagster_project.ingest.contracts import Contract, load_contracts
 from dagster_project.ingest.deliveries import READY_FILE
 
 XLSX_MAX_ROWS = 1_048_576  # one sheet, header included

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dagster_project.browser import dump_dom, find_chromium, screenshot
 from dagster_project.cli import app
+from dagster_project.outputs.browser import dump_dom, find_chromium, screenshot
 from dagster_project.quality.report import report_path
 from tests.sample_units import U1
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dagster_project.settings import PROJECT_ROOT
+from dagster_project.core.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 KAOHE = str(Path(sys.executable).with_name("kaohe"))

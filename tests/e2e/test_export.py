@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from dagster_project.cli import app
-from dagster_project.export import DETAIL_SHEETS, export
+from dagster_project.outputs.export import DETAIL_SHEETS, export
 from tests.sample_units import U1, U4, U5
 
 pytestmark = pytest.mark.e2e

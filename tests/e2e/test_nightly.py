@@ -9,9 +9,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.contracts import load_contracts
+from dagster_project.ingest.contracts import load_contracts
 from dagster_project.ingest.load import raw_table
-from dagster_project.runner import run_nightly
+from dagster_project.ops.runner import run_nightly
 from dagster_project.synthetic.writer import MANIFEST_FILE, write_delivery
 from tests.conftest import PLANTED_ID_COLUMN, settings_for
 
@@ -223,8 +223,8 @@ def test_a_transfer_shows_both_versions_in_the_register_snapshot(tmp_path, clean
     report = run_nightly(settings)
     assert report.exit_code == 0, (report.failures, report.failed_checks)
 
+    from dagster_project.core.settings import pii_key
     from dagster_project.ingest.load import keyed_hash
-    from dagster_project.settings import pii_key
 
     key = keyed_hash(pd.Series([persons.loc[mover, "person_id"]]), pii_key())[0]
     history = _query(

@@ -17,7 +17,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.settings import PROJECT_ROOT
+from dagster_project.core.settings import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
 SAMPLE = PROJECT_ROOT / "sources" / "sample"

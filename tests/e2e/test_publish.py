@@ -16,10 +16,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.publish import SCHEMA
+from dagster_project.core.settings import PROJECT_ROOT, pii_key
+from dagster_project.ops.runner import run_nightly
+from dagster_project.publish.snapshot import SCHEMA
 from dagster_project.quality.suites import run_suites
-from dagster_project.runner import run_nightly
-from dagster_project.settings import PROJECT_ROOT, pii_key
 from dagster_project.synthetic.writer import write_delivery
 from tests.conftest import run_dbt, settings_for
 
@@ -125,7 +125,7 @@ def test_an_unchanged_rerun_publishes_nothing_new_and_force_overrides_it(publish
 def test_a_run_stopped_before_its_switch_leaves_no_false_report_and_no_half_built_snapshot(
     published, tmp_path, monkeypatch
 ):
-    from dagster_project import publish_assets
+    from dagster_project.publish import assets as publish_assets
 
     settings = _copy(published, tmp_path, SAMPLE, force=True)  # same inputs: only --force reruns them
     runs = Path(settings.publish_dir) / "runs"

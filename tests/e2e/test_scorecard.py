@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dagster_project.cli import app
-from dagster_project.scorecard import read_year, render
+from dagster_project.outputs.scorecard import read_year, render
 from tests.sample_units import U1, U2, U3, U4, U5, U6
 
 pytestmark = pytest.mark.e2e

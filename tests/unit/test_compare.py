@@ -1,4 +1,4 @@
-"""The before/after comparison of two publications (dagster_project/compare.py)."""
+"""The before/after comparison of two publications (dagster_project/publish/compare.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.compare import compare, main
+from dagster_project.publish.compare import compare, main
 
 
 def _publication(

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dagster_project.contracts import REASONS, fullmatch, load_contracts, normalise, validate
-from dagster_project.national_codes import gb11643_check_digit, gb32100_check_char
+from dagster_project.core.national_codes import gb11643_check_digit, gb32100_check_char
+from dagster_project.ingest.contracts import REASONS, fullmatch, load_contracts, normalise, validate
 
 SOURCES_TABLES = {
     "staffing": {"units", "establishment", "divisions", "persons"},

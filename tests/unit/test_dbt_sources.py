@@ -7,8 +7,8 @@ import shutil
 
 import yaml
 
-from dagster_project.contracts import CONTRACTS_DIR, load_contracts
-from dagster_project.dbt_sources import render_models, source_files
+from dagster_project.ingest.contracts import CONTRACTS_DIR, load_contracts
+from dagster_project.transform.sources import render_models, source_files
 
 
 def test_committed_dbt_sources_and_staging_models_match_the_contracts():
@@ -16,7 +16,7 @@ def test_committed_dbt_sources_and_staging_models_match_the_contracts():
     assert len(files) == 6  # sources and staging models of the three systems
     for path, expected in files.items():
         assert path.read_text(encoding="utf-8") == expected, (
-            f"{path} is stale: run `python -m dagster_project.dbt_sources`"
+            f"{path} is stale: run `python -m dagster_project.transform.sources`"
         )
 
 

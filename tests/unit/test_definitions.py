@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from dagster_project.contracts import load_contracts
+from dagster_project.ingest.contracts import load_contracts
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_schedule_and_sensor(defs):
 
 
 def test_sensor_starts_one_run_per_new_ready_delivery(tmp_path, monkeypatch, dbt_manifest):
-    from dagster_project.schedules import new_delivery_sensor
+    from dagster_project.ops.schedules import new_delivery_sensor
 
     monkeypatch.setenv("KAOHE_SOURCES_DIR", str(tmp_path))
     monkeypatch.setenv("KAOHE_WAREHOUSE", str(tmp_path / "none" / "kaohe.duckdb"))  # nothing applied yet
@@ -72,7 +72,7 @@ def test_sensor_starts_from_the_deliveries_the_warehouse_has_applied(tmp_path, m
 
     import duckdb
 
-    from dagster_project.schedules import new_delivery_sensor
+    from dagster_project.ops.schedules import new_delivery_sensor
 
     inbox, warehouse = tmp_path / "inbox", tmp_path / "w" / "kaohe.duckdb"
     monkeypatch.setenv("KAOHE_SOURCES_DIR", str(inbox))
@@ -117,7 +117,7 @@ def test_sensor_starts_from_the_deliveries_the_warehouse_has_applied(tmp_path, m
 def test_sensor_and_schedule_wait_while_a_nightly_run_is_pending(tmp_path, monkeypatch, dbt_manifest, status):
     from dagster._core.test_utils import create_run_for_test
 
-    from dagster_project.schedules import new_delivery_sensor, nightly_schedule
+    from dagster_project.ops.schedules import new_delivery_sensor, nightly_schedule
 
     monkeypatch.setenv("KAOHE_SOURCES_DIR", str(tmp_path))
     monkeypatch.setenv("KAOHE_WAREHOUSE", str(tmp_path / "none" / "kaohe.duckdb"))
@@ -139,9 +139,9 @@ def test_sensor_and_schedule_wait_while_a_nightly_run_is_pending(tmp_path, monke
 def test_the_instance_configuration_runs_one_run_at_a_time():
     import yaml
 
-    from dagster_project.settings import PROJECT_ROOT
+    from dagster_project.core.settings import PROJECT_ROOT
 
-    config = yaml.safe_load((PROJECT_ROOT / "dagster_project" / "dagster.yaml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((PROJECT_ROOT / "dagster_project" / "core" / "dagster.yaml").read_text(encoding="utf-8"))
     assert config["concurrency"]["runs"]["max_concurrent_runs"] == 1
 
 
@@ -163,7 +163,7 @@ def test_definitions_load_under_dagster_dev_without_dbt_on_path(dbt_manifest):
 
 
 def test_every_dbt_test_check_says_what_it_asserts_in_plain_words(dbt_manifest):
-    from dagster_project.dbt import kaohe_dbt_assets
+    from dagster_project.transform.dbt_assets import kaohe_dbt_assets
 
     specs = {spec.name: spec.description for spec in kaohe_dbt_assets.check_specs}
     assert len(specs) > 100 and all(specs.values())

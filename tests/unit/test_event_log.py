@@ -1,4 +1,4 @@
-"""The run history's event log (dagster_project/event_log.py): what it stores is what Dagster's
+"""The run history's event log (dagster_project/core/event_log.py): what it stores is what Dagster's
 own SQLite storage reads, and it keeps only a few database engines open."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import dagster as dg
 import pytest
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
-from dagster_project import event_log
-from dagster_project.resources import KaoheSettings
-from dagster_project.runner import INSTANCE_CONFIG, dagster_instance
+from dagster_project.core import event_log
+from dagster_project.core.resources import KaoheSettings
+from dagster_project.ops.runner import INSTANCE_CONFIG, dagster_instance
 
 
 @dg.asset
@@ -117,9 +117,9 @@ def test_a_home_seeded_before_or_moved_records_in_its_own_folder(tmp_path, monke
 
 
 def test_make_dev_seeds_a_home_dagster_itself_opens_with_this_storage(tmp_path):
-    """`make dev` writes dagster.yaml with `python -m dagster_project.event_log`; Dagster (here
+    """`make dev` writes dagster.yaml with `python -m dagster_project.core.event_log`; Dagster (here
     `from_config`, as the webserver and the daemon's runs do) then imports the storage from it."""
-    subprocess.run([sys.executable, "-m", "dagster_project.event_log", str(tmp_path / "home")], check=True)
+    subprocess.run([sys.executable, "-m", "dagster_project.core.event_log", str(tmp_path / "home")], check=True)
     with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
         assert type(instance.event_log_storage) is event_log.KaoheSqliteEventLogStorage
         assert dg.materialize([planted], instance=instance).success

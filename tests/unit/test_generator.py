@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dagster_project.cli import app
-from dagster_project.contracts import key_values, load_contracts, validate
+from dagster_project.ingest.contracts import key_values, load_contracts, validate
 from dagster_project.ingest.readers import find_table_file, read_table_file
 from dagster_project.synthetic import writer
 from dagster_project.synthetic.generator import generate, regions_for
@@ -108,7 +108,7 @@ def test_gbk_and_xlsx_deliveries_hold_the_same_rows(tmp_path):
     _generate(tmp_path / "utf8")
     _generate(tmp_path / "gbk", "--encoding", "gbk", "--headers", "zh")
     _generate(tmp_path / "xlsx", "--format", "xlsx", "--headers", "zh")
-    from dagster_project.contracts import normalise
+    from dagster_project.ingest.contracts import normalise
 
     for contract in load_contracts().values():
         frames = []

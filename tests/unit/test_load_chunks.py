@@ -9,8 +9,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from dagster_project.contracts import load_contracts
 from dagster_project.ingest import readers
+from dagster_project.ingest.contracts import load_contracts
 from dagster_project.ingest.load import RAW, SystemLoadError, load_system, raw_table
 
 KEY = b"k" * 32

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project.core.settings import PROJECT_ROOT
 from dagster_project.ingest.load import SystemLoadError, load_system
-from dagster_project.settings import PROJECT_ROOT
 
 SAMPLE = PROJECT_ROOT / "sources" / "sample"
 KEY = b"k" * 32

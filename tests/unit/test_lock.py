@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from dagster_project.lock import WarehouseLocked, writer_lock
+from dagster_project.core.lock import WarehouseLocked, writer_lock
 
 
 def test_second_writer_fails_clearly_while_the_first_holds_the_lock(tmp_path):
@@ -20,7 +20,7 @@ def test_second_writer_fails_clearly_while_the_first_holds_the_lock(tmp_path):
             textwrap.dedent(f"""
             import sys, time
             from pathlib import Path
-            from dagster_project.lock import writer_lock
+            from dagster_project.core.lock import writer_lock
             with writer_lock(Path({str(warehouse)!r})):
                 print("held", flush=True)
                 time.sleep(30)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 
-from dagster_project.dbt_manifest import MANIFEST
-from dagster_project.publish import BY_YEAR, HISTORY, RECORD, WHOLE, published_marts, published_tables
+from dagster_project.publish.snapshot import BY_YEAR, HISTORY, RECORD, WHOLE, published_marts, published_tables
+from dagster_project.transform.manifest import MANIFEST
 
 
 def test_every_mart_is_published_and_each_by_year_mart_has_a_year_column(dbt_manifest):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dagster_project.contracts import load_contracts
+from dagster_project.ingest.contracts import load_contracts
 from dagster_project.ingest.readers import UnreadableFile, read_table_file
 
 UNITS = load_contracts()["staffing.units"]

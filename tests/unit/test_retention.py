@@ -8,9 +8,9 @@ import shutil
 
 import duckdb
 
+from dagster_project.core.settings import PROJECT_ROOT
 from dagster_project.ingest.load import load_system
-from dagster_project.retention import prune_publications, prune_raw
-from dagster_project.settings import PROJECT_ROOT
+from dagster_project.publish.retention import prune_publications, prune_raw
 
 SAMPLE = PROJECT_ROOT / "sources" / "sample"
 KEY = b"k" * 32

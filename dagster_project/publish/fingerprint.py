@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.settings import DBT_PROJECT_DIR, PROJECT_ROOT
+from dagster_project.core.settings import DBT_PROJECT_DIR, PROJECT_ROOT
 
 NOTHING_NEW = "nothing new since the publication in force"
 

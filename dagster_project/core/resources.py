@@ -13,11 +13,11 @@ import dagster as dg
 import duckdb
 from pydantic import Field
 
-from dagster_project import settings
-from dagster_project.fingerprint import inputs_fingerprint
+from dagster_project.core import settings
+from dagster_project.core.lock import writer_lock
 from dagster_project.ingest.load import MIN_ROWS_SHARE
-from dagster_project.lock import writer_lock
-from dagster_project.retention import DEFAULT_KEEP
+from dagster_project.publish.fingerprint import inputs_fingerprint
+from dagster_project.publish.retention import DEFAULT_KEEP
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -1,4 +1,4 @@
-"""`python -m dagster_project.compare BEFORE AFTER`: are two publications equal, cell by cell?
+"""`python -m dagster_project.publish.compare BEFORE AFTER`: are two publications equal, cell by cell?
 
 For a refactoring that must not change any result: publish the same delivery with the code
 before and after the change, then compare the two `kaohe.duckdb` files of the run folders

@@ -6,7 +6,7 @@ import os
 import warnings
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 PACKAGE_DIR = str(PROJECT_ROOT / "dagster_project")  # a warning raised from here is kaohe's own
 DEMO_PII_KEY = "kaohe-demo-key-not-for-production"  # public: only for the sample

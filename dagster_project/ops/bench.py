@@ -22,8 +22,8 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.contracts import load_contracts
-from dagster_project.settings import PROJECT_ROOT
+from dagster_project.core.settings import PROJECT_ROOT
+from dagster_project.ingest.contracts import load_contracts
 from dagster_project.synthetic.generator import generate
 from dagster_project.synthetic.writer import write_delivery
 

@@ -42,7 +42,7 @@ def event_log_storage_config(dagster_home: Path) -> dict[str, Any]:
     """The instance override for DAGSTER_HOME: the event log where Dagster's default storage keeps
     it (`history/runs`), so the existing history is kept and read by the default storage alike."""
     return {
-        "module": "dagster_project.event_log",  # not __name__: `python -m` (make dev) runs it as __main__
+        "module": "dagster_project.core.event_log",  # not __name__: `python -m` (make dev) runs it as __main__
         "class": KaoheSqliteEventLogStorage.__name__,
         "config": {"base_dir": str(Path(dagster_home).resolve() / "history" / "runs")},
     }
@@ -64,7 +64,8 @@ def seed_dagster_home(home: Path, template: Path) -> Path:
         config["event_log_storage"] = event_log_storage_config(home)
         note = (
             "#\n# event_log_storage: Dagster's SQLite event log without an engine per event "
-            "(dagster_project/event_log.py),\n# at this folder's history/runs: change the path if the folder moves.\n"
+            "(dagster_project/core/event_log.py),\n"
+            "# at this folder's history/runs: change the path if the folder moves.\n"
         )
         config_file.write_text(header + note + yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return config_file
@@ -143,7 +144,7 @@ class KaoheSqliteEventLogStorage(SqliteEventLogStorage):
         super().dispose()
 
 
-if __name__ == "__main__":  # `make dev`: python -m dagster_project.event_log DAGSTER_HOME
+if __name__ == "__main__":  # `make dev`: python -m dagster_project.core.event_log DAGSTER_HOME
     import sys
 
     print(seed_dagster_home(Path(sys.argv[1]), Path(__file__).with_name("dagster.yaml")))

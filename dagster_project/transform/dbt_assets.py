@@ -24,17 +24,17 @@ from dagster_dbt import (
 )
 from packaging import version
 
-from dagster_project.dbt_manifest import (
+from dagster_project.core.resources import KaoheSettings
+from dagster_project.core.settings import DBT_PROJECT_DIR
+from dagster_project.ingest.load import dangling_references, latest_delivered_at
+from dagster_project.publish.fingerprint import NOTHING_NEW, publication_in_force
+from dagster_project.transform.manifest import (
     adopt_parse_state,
     dbt_executable,
     describe_test,
     keep_parse_state,
     prepare_manifest,
 )
-from dagster_project.fingerprint import NOTHING_NEW, publication_in_force
-from dagster_project.ingest.load import dangling_references, latest_delivered_at
-from dagster_project.resources import KaoheSettings
-from dagster_project.settings import DBT_PROJECT_DIR
 
 kaohe_dbt = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 if kaohe_dbt.preparer.using_dagster_dev():

@@ -25,9 +25,15 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from dagster_project.explain import source_summary
-from dagster_project.export import column_labels, display_width, published_year, scores_with_region, write_atomically
-from dagster_project.labels import LANGUAGES, grade_reason, label
+from dagster_project.outputs.explain import source_summary
+from dagster_project.outputs.export import (
+    column_labels,
+    display_width,
+    published_year,
+    scores_with_region,
+    write_atomically,
+)
+from dagster_project.outputs.labels import LANGUAGES, grade_reason, label
 
 SCHEMA = "marts"
 EFFICIENCY_MEASURES = (  # (column of unit_efficiency, decimals shown)
@@ -615,7 +621,7 @@ def _check_html_name(out: Path) -> None:
 
 
 def _pdf(pages: Iterable[Path]) -> list[Path]:
-    from dagster_project.browser import BrowserError, print_pdf
+    from dagster_project.outputs.browser import BrowserError, print_pdf
 
     try:
         return [print_pdf(page, page.with_suffix(".pdf")) for page in pages]

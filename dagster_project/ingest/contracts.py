@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from dagster_project.national_codes import (
+from dagster_project.core.national_codes import (
     GB32100_CHARSET,
     JIANGSU_CITY_PREFIXES,
     PROVINCE_PREFIXES,
@@ -30,7 +30,7 @@ from dagster_project.national_codes import (
     gb32100_valid,
 )
 
-CONTRACTS_DIR = Path(__file__).resolve().parent.parent / "sources" / "contracts"
+CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "sources" / "contracts"
 SYSTEMS = ("staffing", "finance", "performance")
 
 REASONS = (

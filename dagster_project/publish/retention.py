@@ -19,9 +19,9 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.contracts import load_contracts
+from dagster_project.ingest.contracts import load_contracts
 from dagster_project.ingest.load import RAW, ensure_schema, raw_table
-from dagster_project.publish import SCHEMA, current_snapshot
+from dagster_project.publish.snapshot import SCHEMA, current_snapshot
 
 DEFAULT_KEEP = 30
 

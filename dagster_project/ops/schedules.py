@@ -6,8 +6,8 @@ import dagster as dg
 import duckdb
 from dagster import SensorEvaluationContext
 
-from dagster_project import settings
-from dagster_project.contracts import SYSTEMS
+from dagster_project.core import settings
+from dagster_project.ingest.contracts import SYSTEMS
 from dagster_project.ingest.deliveries import is_delivery, ready_deliveries
 from dagster_project.quality.failure_report import report_failed_run
 

@@ -23,7 +23,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from dagster_project.labels import grade_reason, label
+from dagster_project.outputs.labels import grade_reason, label
 
 SCHEMA = "marts"
 SHEET_LABELS = ("grade", "category", "stage", "light", "reason", "kind", "signal")  # code columns shown by label

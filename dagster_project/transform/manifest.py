@@ -1,6 +1,6 @@
 """Where dbt is, its manifest and its parse state. The manifest is needed before the Dagster
 definitions can load (DESIGN.md, "The dbt manifest must exist before definitions load"):
-`python -m dagster_project.dbt_manifest` builds it; `make` does so at install, `kaohe run` when a
+`python -m dagster_project.transform.manifest` builds it; `make` does so at install, `kaohe run` when a
 dbt file changed. The parse state (partial_parse.msgpack) is kept reusable between dbt commands,
 and the folders dbt commands leave in dbt/target are pruned."""
 
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster_project.settings import DBT_PROJECT_DIR
+from dagster_project.core.settings import DBT_PROJECT_DIR
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 PARTIAL_PARSE = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"

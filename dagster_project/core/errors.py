@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from dagster_project.lock import process_description
+from dagster_project.core.lock import process_description
 
 _DUCKDB_LOCK_HOLDER = re.compile(r"Conflicting lock is held in .*?\(PID (\d+)\)")
 

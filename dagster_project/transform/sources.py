@@ -1,6 +1,6 @@
 """Render the dbt sources and the staging models' YAML from the source contracts.
 
-`python -m dagster_project.dbt_sources` rewrites, per system, `dbt/models/staging/<system>/`
+`python -m dagster_project.transform.sources` rewrites, per system, `dbt/models/staging/<system>/`
 `_<system>__sources.yml` (the raw tables) and `_<system>__models.yml` (the staging views: column
 docs, and the tests the contract implies — not_null for required columns, the key's uniqueness,
 accepted_values for enums, relationships for references). A test fails when the committed files
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import yaml
 
-from dagster_project.contracts import SYSTEMS, Column, Contract, load_contracts
+from dagster_project.core.settings import DBT_PROJECT_DIR
+from dagster_project.ingest.contracts import SYSTEMS, Column, Contract, load_contracts
 from dagster_project.ingest.load import RAW, raw_column, raw_table
-from dagster_project.settings import DBT_PROJECT_DIR
 
 SYSTEM_LABELS = {
     "staffing": "机构编制实名制管理系统 — the real-name staffing register",
@@ -34,7 +34,7 @@ LOAD_METADATA = [
     ("_loaded_at", '{{ doc("raw_loaded_at") }}'),
     ("_extra", '{{ doc("raw_extra") }}'),
 ]
-HEADER = "# Generated from sources/contracts by `python -m dagster_project.dbt_sources`; do not edit.\n"
+HEADER = "# Generated from sources/contracts by `python -m dagster_project.transform.sources`; do not edit.\n"
 
 
 def _column_doc(column: Column) -> str:

@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster_project.dbt_manifest import prepare_manifest
-from dagster_project.errors import failure_message
-from dagster_project.fingerprint import publication_in_force
-from dagster_project.lock import writer_lock
+from dagster_project.core.errors import failure_message
+from dagster_project.core.lock import writer_lock
+from dagster_project.core.resources import KaoheSettings
+from dagster_project.core.settings import PACKAGE_DIR
+from dagster_project.publish.fingerprint import publication_in_force
 from dagster_project.quality.report import CheckOutcome, blocking_failures, outcome_of
-from dagster_project.resources import KaoheSettings
-from dagster_project.settings import PACKAGE_DIR
+from dagster_project.transform.manifest import prepare_manifest
 
 EventCallback = Callable[[object], None]
 PUBLISH_STEP = "publish__snapshot"  # the step key of the publishing asset
@@ -126,7 +126,7 @@ def _warnings_into(log, own: list[str]) -> Iterator[None]:
         warnings.showwarning = previous
 
 
-INSTANCE_CONFIG = Path(__file__).resolve().parent / "dagster.yaml"
+INSTANCE_CONFIG = Path(__file__).resolve().parents[1] / "core" / "dagster.yaml"
 
 
 def dagster_home(kaohe: KaoheSettings) -> Path:
@@ -164,7 +164,7 @@ def dagster_instance(kaohe: KaoheSettings, history: bool = True):
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
-    from dagster_project.event_log import KaoheSqliteEventLogStorage, event_log_storage_config, seed_dagster_home
+    from dagster_project.core.event_log import KaoheSqliteEventLogStorage, event_log_storage_config, seed_dagster_home
 
     if not history:
         return dg.DagsterInstance.ephemeral()

@@ -1,0 +1,1 @@
+"""The office's tools over the marts: what-if, grade certainty, the DEA frontier."""

@@ -1,0 +1,1 @@
+"""What people read: scorecards, the workbook, explain, labels, the headless browser."""

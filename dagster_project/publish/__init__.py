@@ -1,0 +1,1 @@
+"""Write-audit-publish: the snapshot, the Dagster publish assets, the inputs fingerprint, retention, comparisons."""
