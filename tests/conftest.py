@@ -53,7 +53,7 @@ def dirty_delivery(tmp_path_factory, small_tables) -> Path:
 
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
-    """The Dagster definitions need dbt's manifest before they import (DESIGN.md)."""
+    """The Dagster definitions need dbt's manifest before they import (docs/architecture.md)."""
     from dagster_project.transform.manifest import prepare_manifest
 
     return prepare_manifest()

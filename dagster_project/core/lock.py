@@ -1,4 +1,4 @@
-"""The warehouse writer lock (DESIGN.md, "One writer"): every process that writes the working
+"""The warehouse writer lock (docs/architecture.md, "One writer"): every process that writes the working
 warehouse holds `<warehouse>.lock` first — `kaohe run`, and every run Dagster launches (the
 resource `KaoheSettings` holds it from the first step to the last)."""
 

@@ -24,7 +24,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 class KaoheSettings(dg.ConfigurableResource):
     """Paths of the sources inbox (or one delivery), the working warehouse and the publication,
-    and `as_of` (METHODOLOGY §11: empty = today in Asia/Shanghai)."""
+    and `as_of` (docs/methodology.md §11: empty = today in Asia/Shanghai)."""
 
     sources_dir: str
     warehouse: str

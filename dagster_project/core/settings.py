@@ -1,4 +1,4 @@
-"""Paths and keys from the environment (DESIGN.md, "Environment")."""
+"""Paths and keys from the environment (docs/architecture.md, "Environment")."""
 
 from __future__ import annotations
 

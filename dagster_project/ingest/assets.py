@@ -28,7 +28,7 @@ GROUP = "ingest"
 LOADS_KEY = dg.AssetKey(["ingest", "loads"])
 CURRENT_LOADS_KEY = dg.AssetKey(["ingest", "current_loads"])
 QUARANTINE_KEY = dg.AssetKey(["ingest", "quarantine"])
-QUARANTINE_SHARE_LIMIT = 0.05  # SOURCES.md: a file with a larger share rejected blocks publishing
+QUARANTINE_SHARE_LIMIT = 0.05  # docs/sources.md: a file with a larger share rejected blocks publishing
 
 
 def table_key(system: str, table: str) -> dg.AssetKey:
@@ -131,7 +131,7 @@ SYSTEM_ASSETS = [_system_asset(system) for system in SYSTEMS]
         dg.AssetSpec(
             QUARANTINE_KEY,
             group_name=GROUP,
-            description="raw.quarantine: one row per contract violation (SOURCES.md, Bad input).",
+            description="raw.quarantine: one row per contract violation (docs/sources.md, Bad input).",
             deps=[LOADS_KEY],
             kinds={"duckdb"},
         ),

@@ -1,7 +1,7 @@
 """Source contracts: load `sources/contracts/**/*.yml` and validate delivered rows against them.
 
 The contract files are the single source of truth for what the three upstream systems deliver
-(SOURCES.md). The generator writes from them, ingestion checks rows with `validate`, and the dbt
+(docs/sources.md). The generator writes from them, ingestion checks rows with `validate`, and the dbt
 sources are checked against them by a test.
 
 Validation works on a frame of *text* cells (as read from CSV/XLSX, empty string = null) and is

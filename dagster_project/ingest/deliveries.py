@@ -1,4 +1,4 @@
-"""Which delivery folders a run applies (SOURCES.md: one delivery, or an inbox of them)."""
+"""Which delivery folders a run applies (docs/sources.md: one delivery, or an inbox of them)."""
 
 from __future__ import annotations
 

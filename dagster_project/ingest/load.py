@@ -1,6 +1,6 @@
 """Load one system of a delivery into the raw schema of the warehouse, with quarantine.
 
-Per SOURCES.md: each file is a full snapshot of its table; valid rows go to
+Per docs/sources.md: each file is a full snapshot of its table; valid rows go to
 `raw.<system>__<table>` with their load metadata, rejected rows to `raw.quarantine` (one row
 per violation) and `raw.quarantine_rows` (the whole row); a file identical to one already
 loaded adds no rows but becomes current again; a file that cannot be read fails the whole

@@ -35,7 +35,7 @@ VALUE_LABELS: dict[str, dict[str, dict[Any, str]]] = {  # column name → langua
         "zh": {"green": "绿灯", "yellow": "黄灯", "red": "红灯"},
         "en": {"green": "green", "yellow": "yellow", "red": "red"},
     },
-    "reason": {  # of a light (METHODOLOGY §8)
+    "reason": {  # of a light (docs/methodology.md §8)
         "zh": {
             "on_schedule": "按计划推进",
             "behind_schedule": "进度滞后",
@@ -112,7 +112,7 @@ def label(column: str, value: Any, lang: str = "zh") -> Any:
 
 
 def grade_reason(row: Mapping[str, Any], grade1_min: float | None, grade3_below: float | None, lang: str = "zh") -> str:
-    """Why a unit has its grade (METHODOLOGY §9), in the office's words: the veto, the grade-3 line,
+    """Why a unit has its grade (docs/methodology.md §9), in the office's words: the veto, the grade-3 line,
     or the grade-1 places of the category (`grade1_slots`, null in rankings older than the column)."""
     slots = row.get("grade1_slots")
     known = slots is not None and slots == slots  # not NaN

@@ -1,6 +1,6 @@
 """Write–audit–publish: copy the audited marts into a new snapshot folder and switch to it.
 
-Layout (DESIGN.md, "Published layout"):
+Layout (docs/architecture.md, "Published layout"):
 
     <publish>/runs/<run_id>/kaohe.duckdb      schema marts, DuckDB storage v1.0.0 (1.x clients open it)
     <publish>/runs/<run_id>/parquet/<t>.parquet
@@ -12,7 +12,7 @@ A snapshot is built under a temporary name and renamed into place, so a reader n
 of one; a reader that keeps an old snapshot open keeps reading it, and never blocks the nightly
 writer (it never opens the working warehouse).
 
-Final rankings (METHODOLOGY §9, DESIGN.md "Failures"): once a year-end ranking of a year is
+Final rankings (docs/methodology.md §9, docs/architecture.md "Failures"): once a year-end ranking of a year is
 published, a later run that would change any unit's total, rank or grade of that year keeps the
 published rows of the year and records the would-be differences in `ranking_drift`, unless the
 run was asked to `--reopen` the year with a reason, which records a new revision.

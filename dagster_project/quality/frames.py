@@ -80,7 +80,7 @@ def personal_data_hits(con: duckdb.DuckDBPyConnection, pii_key: bytes) -> pd.Dat
     """Per published text column: cells whose keyed hash is a register ID number, name or person id.
 
     The warehouse holds only keyed hashes of personal data, so a published cell is personal
-    when its own keyed hash is among them (DESIGN.md: the gate compares every published text cell
+    when its own keyed hash is among them (docs/architecture.md: the gate compares every published text cell
     with the register's values, so codes that merely look like ID numbers pass).
     """
     register = set()

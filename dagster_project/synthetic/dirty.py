@@ -3,7 +3,7 @@
 The manifest is computed from what was injected (not by running the validator), so the
 ingestion tests can compare the quarantine with an independent expectation: each injected row,
 every row sharing an injected duplicate key, and each child rejected in turn because its
-parent row was rejected (SOURCES.md, "Bad input").
+parent row was rejected (docs/sources.md, "Bad input").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A deterministic, realistic synthetic delivery of all 14 source tables (SOURCES.md).
+"""A deterministic, realistic synthetic delivery of all 14 source tables (docs/sources.md).
 
 Jiangsu province and its 13 cities at scale 1, its counties added up to scale 10, further
 provinces beyond. Large tables (persons, execution, tasks, progress, reviews) are built with

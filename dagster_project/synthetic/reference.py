@@ -291,7 +291,7 @@ GIVEN_CHARS = list(
 # Rare characters that GBK cannot encode but GB18030 can (real names use them).
 RARE_GIVEN_CHARS = ["䶮", "堃", "喆", "赟", "昇", "㛃", "珺", "淼"]
 
-# 三公经费 economic codes, per SOURCES.md.
+# 三公经费 economic codes, per docs/sources.md.
 THREE_PUBLIC_CODES = ["30211", "30217", "30231", "31013"]
 PERSONNEL_CODES = ["30101", "30102", "30103", "30108", "30113"]
 GOODS_CODES = ["30201", "30205", "30226", "30227", "30299"]

@@ -1,4 +1,4 @@
-"""Write a delivery folder: `<out>/<system>/<table>.csv|xlsx`, then `_READY` (SOURCES.md)."""
+"""Write a delivery folder: `<out>/<system>/<table>.csv|xlsx`, then `_READY` (docs/sources.md)."""
 
 from __future__ import annotations
 

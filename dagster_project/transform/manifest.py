@@ -1,5 +1,5 @@
 """Where dbt is, its manifest and its parse state. The manifest is needed before the Dagster
-definitions can load (DESIGN.md, "The dbt manifest must exist before definitions load"):
+definitions can load (docs/architecture.md, "The dbt manifest must exist before definitions load"):
 `python -m dagster_project.transform.manifest` builds it; `make` does so at install, `kaohe run` when a
 dbt file changed. The parse state (partial_parse.msgpack) is kept reusable between dbt commands,
 and the folders dbt commands leave in dbt/target are pruned."""

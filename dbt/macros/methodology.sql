@@ -1,4 +1,4 @@
-{#- The evaluation date (METHODOLOGY §11): var as_of (unit tests, dbt by hand), else env var
+{#- The evaluation date (docs/methodology.md §11): var as_of (unit tests, dbt by hand), else env var
     KAOHE_AS_OF (set by kaohe for each dbt command: a var would make dbt parse the whole project
     again whenever it changes; read only when executing, so parsing never depends on it), else
     today in Asia/Shanghai. -#}
@@ -11,7 +11,7 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- round2 of METHODOLOGY §11: to 9 decimals first, then 2 decimals half away from zero. -#}
+{#- round2 of docs/methodology.md §11: to 9 decimals first, then 2 decimals half away from zero. -#}
 {% macro round2(expression) -%}
     round(cast({{ expression }} as decimal(38, 9)), 2)
 {%- endmacro %}

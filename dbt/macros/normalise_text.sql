@@ -1,4 +1,4 @@
-{#- Duty texts compared for 职责交叉 (METHODOLOGY §10): Unicode NFKC, then without white space
+{#- Duty texts compared for 职责交叉 (docs/methodology.md §10): Unicode NFKC, then without white space
     and punctuation. DuckDB has NFC only; NFKC's remaining difference for such texts is the
     full-width ASCII block (U+FF01–U+FF5E → U+0021–U+007E) and the ideographic space, mapped
     here, after which all punctuation, symbols and white space are removed. -#}

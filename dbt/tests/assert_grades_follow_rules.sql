@@ -1,4 +1,4 @@
--- A failure means a grade contradicts METHODOLOGY §9: vetoed or under the grade-3 threshold
+-- A failure means a grade contradicts docs/methodology.md §9: vetoed or under the grade-3 threshold
 -- but not grade 3; grade 1 under its threshold or vetoed; more grade-1 units than the share
 -- allows; or a better-ranked eligible unit left out of grade 1 while a worse one is in.
 {{ config(meta={'dagster': {'ref': {'name': 'unit_scores'}}}) }}

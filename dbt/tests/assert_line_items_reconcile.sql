@@ -1,5 +1,5 @@
 -- A failure means a unit's published total is not round2 of the sum of its line items, or
--- its unrounded lines do not add up to its unrounded total (METHODOLOGY §11, Line items).
+-- its unrounded lines do not add up to its unrounded total (docs/methodology.md §11, Line items).
 {{ config(meta={'dagster': {'ref': {'name': 'score_line_items'}}}) }}
 with lines as (
     select

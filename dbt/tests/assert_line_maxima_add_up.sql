@@ -1,5 +1,5 @@
 -- A failure means a unit's indicator and qualitative lines do not have maxima adding up to 100,
--- or a line gives more than its maximum or less than zero (METHODOLOGY §4, §6: weights after
+-- or a line gives more than its maximum or less than zero (docs/methodology.md §4, §6: weights after
 -- redistribution; what the scorecard draws as "points of the maximum").
 {{ config(meta={'dagster': {'ref': {'name': 'score_line_items'}}}) }}
 with scored_lines as (

@@ -1,5 +1,5 @@
 -- A failure means ranks within a category group or a group are not exactly 1..n (no gaps,
--- no ties; METHODOLOGY §9).
+-- no ties; docs/methodology.md §9).
 {{ config(meta={'dagster': {'ref': {'name': 'unit_scores'}}}) }}
 with categories as (
     select

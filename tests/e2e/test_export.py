@@ -59,7 +59,7 @@ def test_the_ranking_sheet_matches_unit_scores_with_chinese_labels(workbook):
         assert (row["类别内排名"], row["组内总排名"]) == (rank_category, rank_overall)
         assert (row["考核组别"], row["考核类别"]) == (group, categories[category])
         assert row["考核组别名称"] == "南京市"  # GB/T 2260 name of 320100, from dim_region
-    # the grade's reason (METHODOLOGY §9): k = floor(0.3 · 5) = 1 grade-1 place in 服务经济
+    # the grade's reason (docs/methodology.md §9): k = floor(0.3 · 5) = 1 grade-1 place in 服务经济
     assert rows[U4]["等次说明"] == "类别内1个一等名额之内"
     assert rows[U5]["等次"] == "三等" and rows[U5]["一票否决"] == "是" and rows[U5]["等次说明"] == "一票否决，定为三等"
     assert rows[U1]["等次说明"] == "达到80分，但类别内1个一等名额已由排名靠前的单位占用"

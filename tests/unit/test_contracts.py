@@ -1,4 +1,4 @@
-"""The contracts load, cover SOURCES.md, and reject each kind of violation with its reason."""
+"""The contracts load, cover docs/sources.md, and reject each kind of violation with its reason."""
 
 from __future__ import annotations
 

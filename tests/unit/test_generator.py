@@ -52,7 +52,7 @@ def test_scale_one_is_clean_and_of_the_designed_size():
         assert result.violations.empty, (name, result.violations.head())
         accepted[name] = set(key_values(tables[name], contract.key))
     roster = tables["performance.roster"]
-    assert 550 <= len(roster) <= 700  # ~600 evaluated units (DESIGN.md, Scale)
+    assert 550 <= len(roster) <= 700  # ~600 evaluated units (docs/architecture.md, Scale)
     assert 40_000 <= len(tables["staffing.persons"]) <= 65_000
     assert 12_000 <= len(tables["performance.tasks"]) <= 18_000
     units = tables["staffing.units"]

@@ -1,4 +1,4 @@
--- The fiscal composite 财政绩效 (METHODOLOGY §5, §11) of each roster unit: budget execution,
+-- The fiscal composite 财政绩效 (docs/methodology.md §5, §11) of each roster unit: budget execution,
 -- performance goals, staff control and the change of the three public expenses against the
 -- same months of last year, weighted by methodology_fiscal_parts.
 with roster_units as (

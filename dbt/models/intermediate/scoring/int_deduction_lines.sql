@@ -1,4 +1,4 @@
--- Every deduction item (扣分, METHODOLOGY §7, §11) with its points before and after its cap.
+-- Every deduction item (扣分, docs/methodology.md §7, §11) with its points before and after its cap.
 -- Reasons sharing a cap_group fill the cap in reason_order, items by key within a reason;
 -- lines cut to 0 by a cap are kept. Points are decimals so that 15 × 0.2 is exactly 3.
 with tasks as (

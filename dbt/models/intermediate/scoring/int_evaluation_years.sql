@@ -1,4 +1,4 @@
--- One row per evaluated year: every roster year that has begun by as_of (METHODOLOGY §11),
+-- One row per evaluated year: every roster year that has begun by as_of (docs/methodology.md §11),
 -- with the methodology parameter year in force, the stage of the ranking and the months elapsed.
 with roster_years as (
     select distinct year from {{ ref('stg_performance__roster') }}

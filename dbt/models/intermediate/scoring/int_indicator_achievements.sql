@@ -1,4 +1,4 @@
--- Achievement s_i of each of the six indicators per roster unit (METHODOLOGY §4, §11), the
+-- Achievement s_i of each of the six indicators per roster unit (docs/methodology.md §4, §11), the
 -- weight after redistributing not-applicable indicators, and the points (1 − q)·W_i·s_i.
 -- key_work uses the staffing-to-task ratio: N_u = max(1, ceil(E_u / r)), E_u on 1 January.
 with roster_units as (

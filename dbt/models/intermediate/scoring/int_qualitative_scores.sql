@@ -1,4 +1,4 @@
--- Qualitative score Q_u (定性评议, METHODOLOGY §6, §11): the reviewer-group-weighted mean of the
+-- Qualitative score Q_u (定性评议, docs/methodology.md §6, §11): the reviewer-group-weighted mean of the
 -- groups' mean scores, weights renormalised over the groups with at least one score; null
 -- scores are ignored; no reviews → 0 (and a data-quality warning).
 with roster_units as (

@@ -1,4 +1,4 @@
--- The evaluated units of each evaluated year (METHODOLOGY §1, §11 Scope), with what the
+-- The evaluated units of each evaluated year (docs/methodology.md §1, §11 Scope), with what the
 -- register knows of them; a roster unit missing from the register is kept (a warning).
 with roster as (
     select * from {{ ref('stg_performance__roster') }}

@@ -1,5 +1,5 @@
 -- The score of each roster unit as signed lines that add up exactly to its unrounded total
--- (METHODOLOGY §11, Line items): one per applicable indicator, the qualitative line, the bonus
+-- (docs/methodology.md §11, Line items): one per applicable indicator, the qualitative line, the bonus
 -- (when > 0), one per deduction item (lines cut by a cap keep their row), and floor_at_zero
 -- when the floor applies. Each line names its rule and the source keys behind it.
 with parts as (

@@ -1,4 +1,4 @@
--- The unrounded parts of each roster unit's score (METHODOLOGY §6, §7): base = (1 − q)·Σ W_i·s_i
+-- The unrounded parts of each roster unit's score (docs/methodology.md §6, §7): base = (1 − q)·Σ W_i·s_i
 -- + q·Q_u, bonus = min(cap, per post · R_u), deductions after caps, veto.
 with roster_units as (
     select * from {{ ref('int_roster_units') }}

@@ -1,5 +1,5 @@
 -- Establishment of each roster unit on 1 January (E_u, for N_u and the tie-break) and on
--- as_of (staff control, efficiency), summed over staffing types (METHODOLOGY §11).
+-- as_of (staff control, efficiency), summed over staffing types (docs/methodology.md §11).
 with roster_units as (
     select
         year,

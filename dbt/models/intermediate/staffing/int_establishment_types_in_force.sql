@@ -1,5 +1,5 @@
 -- Establishment per staffing type of every unit (register or roster) on 1 January and on as_of
--- of each evaluated year (METHODOLOGY §11): per type the in-force row with the latest
+-- of each evaluated year (docs/methodology.md §11): per type the in-force row with the latest
 -- effective_from, so a later approval supersedes an earlier one left open. The one place this
 -- rule is written.
 with years as (

@@ -1,5 +1,5 @@
 -- Headcount H_u on as_of: distinct persons with a stint of the unit covering that day
--- (dates only, not status; METHODOLOGY §11); 0 for a unit nobody is in.
+-- (dates only, not status; docs/methodology.md §11); 0 for a unit nobody is in.
 with roster_units as (
     select
         year,

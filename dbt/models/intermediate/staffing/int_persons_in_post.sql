@@ -1,4 +1,4 @@
--- People in post on as_of of each evaluated year, in every unit of the register (METHODOLOGY
+-- People in post on as_of of each evaluated year, in every unit of the register (docs/methodology.md
 -- §10, §11): one row per person and unit; when two stints of the person in the unit cover
 -- as_of, the one entered last gives the staffing type and position. A person in post in two
 -- units counts in both. The one place "in post on a day" is written.

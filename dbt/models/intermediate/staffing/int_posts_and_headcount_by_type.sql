@@ -1,5 +1,5 @@
 -- Approved posts per staffing type on as_of next to the people in post of that type
--- (METHODOLOGY §10, §11).
+-- (docs/methodology.md §10, §11).
 with approved as (
     select
         types.year,

@@ -1,5 +1,5 @@
 -- Statutory duties (三定职责) of each roster unit in force on 1 January of the year: the basis
--- of 越位 (tasks outside them) and 缺位 (core duties without a task), METHODOLOGY §2, §7, §11.
+-- of 越位 (tasks outside them) and 缺位 (core duties without a task), docs/methodology.md §2, §7, §11.
 with roster_units as (
     select
         year,

@@ -1,4 +1,4 @@
--- Red/yellow/green lights (红黄绿灯, METHODOLOGY §8, §11) for each eligible task and each
+-- Red/yellow/green lights (红黄绿灯, docs/methodology.md §8, §11) for each eligible task and each
 -- quarter ended by as_of: planned p_q (milestone, else the time schedule), actual a_q from the
 -- reports of quarters <= q dated <= as_of (a false report among them zeroes it), gap = p − a.
 -- A quarter whose report was not in within the grace days is red, reason not_reported, once

@@ -1,4 +1,4 @@
--- Completion c_t of each task on as_of (METHODOLOGY §3, §11): among reports dated <= as_of,
+-- Completion c_t of each task on as_of (docs/methodology.md §3, §11): among reports dated <= as_of,
 -- the highest quarter, and within it the latest report, gives the progress; quantified tasks
 -- use actual_value / target_value only, others actual_pct / 100; clipped to [0, 1]; no
 -- report → 0. Any false_report dated <= as_of, for any quarter, sets c_t = 0.

@@ -1,4 +1,4 @@
--- Tasks of roster units for their year, classified (METHODOLOGY §2, §11 Scope):
+-- Tasks of roster units for their year, classified (docs/methodology.md §2, §11 Scope):
 -- not_approved (approved false or null), outside_statutory_duty (越位: no duty, or not a duty
 -- of the unit in force on 1 January), or eligible; with the task-quality facts of §7.
 with tasks as (

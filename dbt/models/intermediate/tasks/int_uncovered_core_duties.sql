@@ -1,4 +1,4 @@
--- 缺位 (METHODOLOGY §2, §7): core statutory duties of a roster unit in force on 1 January that
+-- 缺位 (docs/methodology.md §2, §7): core statutory duties of a roster unit in force on 1 January that
 -- no eligible task of the year covers. The one list behind the missing_core_duty deductions
 -- and the negative list's missing_core_duty items.
 with duties as (

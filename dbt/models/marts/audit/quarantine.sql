@@ -1,4 +1,4 @@
--- Contract violations of the loads in force (SOURCES.md, Bad input); personal values appear
+-- Contract violations of the loads in force (docs/sources.md, Bad input); personal values appear
 -- only as keyed hashes, and the rejected rows themselves stay in raw.quarantine_rows.
 select
     load_id,

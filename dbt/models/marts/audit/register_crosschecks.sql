@@ -1,4 +1,4 @@
--- Cross-checks of the evaluation against the real-name register (绩效考核 + 实名制, METHODOLOGY
+-- Cross-checks of the evaluation against the real-name register (绩效考核 + 实名制, docs/methodology.md
 -- §10, §11): business findings, not contract violations. Rows are produced for roster units
 -- (a finding involving an off-roster unit is reported on the roster units involved), except
 -- abolished units still in use, which covers every unit of the register.

@@ -1,4 +1,4 @@
--- Staffing signals fed back into staffing management (METHODOLOGY §10, §11), one row per unit
+-- Staffing signals fed back into staffing management (docs/methodology.md §10, §11), one row per unit
 -- and signal that applies: favour (倾斜), increase_candidate (with suggested extra posts),
 -- review_candidate, compliance; each with the figures that triggered it.
 with efficiency as (

@@ -1,4 +1,4 @@
--- Input–output efficiency of each roster unit (投入产出, METHODOLOGY §10, §11): establishment
+-- Input–output efficiency of each roster unit (投入产出, docs/methodology.md §10, §11): establishment
 -- use, over-establishment, leader posts, task load per post, score per post, spending per
 -- completed weighted task and per point, workload saturation. Ratios are null when their
 -- denominator is 0.

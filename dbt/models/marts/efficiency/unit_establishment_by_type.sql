@@ -1,5 +1,5 @@
 -- Approved establishment and people in post per staffing type on as_of, and the excess
--- (超编, METHODOLOGY §10): a type with people and no approved posts counts entirely.
+-- (超编, docs/methodology.md §10): a type with people and no approved posts counts entirely.
 select
     year,
     unit_code,

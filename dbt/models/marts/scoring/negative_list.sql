@@ -1,4 +1,4 @@
--- 负面清单 (METHODOLOGY §2, §7): tasks outside the unit's statutory duties (越位, removed from
+-- 负面清单 (docs/methodology.md §2, §7): tasks outside the unit's statutory duties (越位, removed from
 -- scoring) and core duties that no eligible task covers (缺位).
 with outside as (
     select

@@ -1,5 +1,5 @@
 -- Each unit's score line by line; the lines of a unit add up to its unrounded total, and
--- total_score = round2(sum of points) (METHODOLOGY §11).
+-- total_score = round2(sum of points) (docs/methodology.md §11).
 select
     year,
     unit_code,

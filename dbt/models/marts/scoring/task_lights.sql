@@ -1,4 +1,4 @@
--- Red/yellow/green light of each eligible task for each quarter ended by as_of (METHODOLOGY §8).
+-- Red/yellow/green light of each eligible task for each quarter ended by as_of (docs/methodology.md §8).
 select
     year,
     task_id,

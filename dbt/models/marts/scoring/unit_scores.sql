@@ -1,4 +1,4 @@
--- Published scores, ranks and grades of every roster unit (METHODOLOGY §7, §9, §11).
+-- Published scores, ranks and grades of every roster unit (docs/methodology.md §7, §9, §11).
 -- Ranking within (year, group, category): total desc, key-work achievement desc (unrounded),
 -- establishment asc (the leaner unit first), unit_code asc; ranks 1..n without ties.
 with parts as (
@@ -32,7 +32,7 @@ ranked as (
             order by total_score desc, s_key_work desc, establishment asc, unit_code asc
         ) as rank_overall,
         count(*) over (partition by year, group_code, category) as units_in_category,
-        -- grade-1 places of the category group: floor(share · n) (METHODOLOGY §9)
+        -- grade-1 places of the category group: floor(share · n) (docs/methodology.md §9)
         floor(
             cast(grade1_share as decimal(9, 4)) * count(*) over (partition by year, group_code, category)
         ) as grade1_slots
