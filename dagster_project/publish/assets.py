@@ -83,7 +83,8 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
         group_name=GROUP,
         deps=mart_keys,
         description="Runs the Great Expectations suites of expectations/ on the working marts (blocking "
-        "checks), collects every other check of the run and writes the quality report (docs/quality.html).",
+        "checks), collects every other check of the run and writes the quality report "
+        "(runs/<run_id>/docs/quality.html).",
         kinds={"python"},
         check_specs=[
             dg.AssetCheckSpec(f"gx_{name}", asset=GATE_KEY, blocking=True, description=f"expectations/{name}.json")

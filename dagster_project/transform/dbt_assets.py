@@ -176,7 +176,7 @@ def kaohe_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, kaohe:
 class KaoheDbtCli(DbtCliResource):
     """dbt's CLI as dagster-dbt runs it, without the dbt adapter dagster-dbt opens in this
     process before each command: it serves only row counts and column metadata, which kaohe
-    does not fetch (they would open the warehouse beside dbt's writer, DESIGN), and costs
+    does not fetch (they would open the warehouse beside dbt's writer, docs/architecture.md), and costs
     3–5 s a run."""
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:

@@ -27,7 +27,7 @@
 {%- endmacro %}
 
 {#- A dated record (valid from `valid_from`, to `valid_to` inclusive, open-ended when null) is in
-    force on `day` (docs/methodology.md, "Dates, establishment and rounding"). -#}
+    force on `day` (docs/methodology.md §11). -#}
 {% macro in_force_on(day, valid_from, valid_to) -%}
     ({{ valid_from }} <= {{ day }} and ({{ valid_to }} is null or {{ day }} <= {{ valid_to }}))
 {%- endmacro %}

@@ -1,5 +1,5 @@
-{#- Completion c_t of a task from a progress report (docs/methodology.md, "Completion of a
-    task"): a quantified task reports actual_value against its target_value, the others
+{#- Completion c_t of a task from a progress report (docs/methodology.md §3,
+    §11): a quantified task reports actual_value against its target_value, the others
     actual_pct; clipped to [0, 1]; a missing value counts 0. `report` and `task` are the aliases
     of the relations holding those columns. -#}
 {% macro reported_completion(report, task) -%}
