@@ -340,12 +340,15 @@ def build_duties(rng: np.random.Generator, units: list[Unit], year: int) -> pd.D
                 core_texts.append((unit.code, text))
     # 职责交叉: a few core duties claimed by a second unit, text differing only in spacing and
     # punctuation (the cross-check compares normalised text).
+    # A unit is given at most one such duty: its key (unit_code, Z90) stays unique.
     shared = rng.choice(len(core_texts), size=max(1, len(units) // 250), replace=False)
+    claimed: set[str] = set()
     for i in shared:
         owner, text = core_texts[int(i)]
         other = units[int(rng.integers(0, len(units)))]
-        if other.code == owner:
+        if other.code == owner or other.code in claimed:
             continue
+        claimed.add(other.code)
         twisted = text.replace("，", ", ").replace("：", ": ") + " "
         rows.append([other.code, "Z90", twisted, "true", "2019-03-01", ""])
     return pd.DataFrame(
@@ -634,7 +637,10 @@ def build_roster(rng: np.random.Generator, units: list[Unit], year: int) -> tupl
         rows.append([str(year), u.code, group, u.template.category])
     # A roster unit the register does not know (a data-quality warning downstream).
     if len(evaluated) >= 40:
+        known = {u.code for u in units}
         ghost = unit_code(ref.JIANGSU[0], "agency", int(rng.integers(10**7, 10**8)))
+        while ghost in known:  # a code of its own, never a register unit's
+            ghost = unit_code(ref.JIANGSU[0], "agency", int(rng.integers(10**7, 10**8)))
         rows.append([str(year), ghost, ref.JIANGSU[0], "support"])
     return pd.DataFrame(rows, columns=["year", "unit_code", "group_code", "category"]), evaluated
 

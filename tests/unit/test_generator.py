@@ -61,6 +61,15 @@ def test_scale_one_is_clean_and_of_the_designed_size():
     assert "南京市财政局" in set(units["unit_name"])
 
 
+def test_every_contract_key_is_unique_in_a_large_delivery():
+    """Scale 3, seed 5 gave one unit two shared duties (unit_code, Z90): a clean delivery whose
+    run quarantined them. Keys are unique by construction, checked here over every contract."""
+    tables = generate(scale=3.0, seed=5)
+    for name, contract in load_contracts().items():
+        keys = tables[name][list(contract.key)]
+        assert not keys.duplicated().any(), (name, keys[keys.duplicated(keep=False)].head())
+
+
 def test_realistic_imperfections_are_present(small_tables):
     tasks = small_tables["performance.tasks"]
     assert set(tasks["origin"]) == {"superior_deployment", "unit_function", "new_long_term"}
