@@ -141,6 +141,10 @@ class Contract:
     columns: tuple[Column, ...]
     references: tuple[Reference, ...] = ()
     rules: tuple[dict, ...] = field(default_factory=tuple)
+    # docs/sources.md, Bad input: a file whose rejected rows exceed this share of its rows blocks
+    # publishing, once they are at least `min_rejected_rows` (fewer is a warning: 1 of 12 rows).
+    max_rejected_share: float = 0.05
+    min_rejected_rows: int = 5
 
     @property
     def name(self) -> str:
@@ -192,6 +196,11 @@ def _parse_contract(path: Path) -> Contract:
         columns=tuple(columns),
         references=tuple(Reference(columns=tuple(r["columns"]), table=r["table"]) for r in spec.get("references", [])),
         rules=tuple(spec.get("rules", [])),
+        **{
+            field_name: spec["quarantine"][setting]
+            for setting, field_name in (("max_share", "max_rejected_share"), ("min_rows", "min_rejected_rows"))
+            if setting in spec.get("quarantine", {})
+        },
     )
     names = set(contract.column_names)
     used = set(contract.key)
