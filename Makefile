@@ -11,9 +11,9 @@ SCALE ?= 10
 
 install: $(INSTALLED)
 
-# The pinned set (constraints.txt) is installed by uv, itself pinned and installed by pip: ~21 s
-# in a new venv with bytecode compiled (pip alone: ~80 s), the same versions. Where uv cannot be
-# had, pip installs the same set.
+# The pinned set (constraints.txt) is installed by uv, itself pinned and installed by pip (faster
+# than pip alone, the same versions), with bytecode compiled. Where uv cannot be had, pip
+# installs the same set.
 UV_VERSION := 0.13.8
 
 $(INSTALLED): pyproject.toml constraints.txt

@@ -2,20 +2,18 @@
 
 `SqliteEventLogStorage` creates a SQLAlchemy engine, opens a connection, commits and disposes of
 the engine for each event it stores, and again for each `has_table` question (dagster 1.13,
-`sqlite_event_log.py`). A `kaohe run` with nothing new stores ~260 events (a nightly run ~800):
-measured on the sample, 5.0 s of a 12.9 s run went to storing events, ~60 % of it engine
-creation, connect, close and statement compilation (an engine's compiled-statement cache dies
-with it). This storage keeps one engine per database file (the run's shard and the index shard,
-a few at a time) and remembers the tables that exist. Same files, same schema, same locking:
+`sqlite_event_log.py`). A run stores hundreds of events, and most of the cost of storing one
+is engine creation, connect, close and statement compilation (an engine's compiled-statement
+cache dies with it). This storage keeps one engine per database file (the run's shard and the
+index shard, a few at a time) and remembers the tables that exist. Same files, same schema, same locking:
 every connection still commits per event, under the same lock, so the Dagster webserver and
 daemon read the history as before.
 
 It needs the instance folder as an absolute path, which a dagster.yaml cannot derive from its own
 location. So a DAGSTER_HOME that kaohe seeds (`seed_dagster_home`: `kaohe run`, `make dev`) gets a
 dagster.yaml that names this storage with the folder's absolute path: `dagster dev`, the daemon's
-schedule and sensor runs, `dagster job execute` and scripts then all record and read through it
-(an unchanged delivery through the Dagster CLI: 11.2–11.6 s with the default storage, 8.2–9.5 s
-with this one). A folder seeded before, or whose dagster.yaml leaves the storage to Dagster,
+schedule and sensor runs, `dagster job execute` and scripts then all record and read through it.
+A folder seeded before, or whose dagster.yaml leaves the storage to Dagster,
 still gets it under `kaohe run` (runner.dagster_instance); the other readers use the default
 storage on the same files, which reads them as well.
 """

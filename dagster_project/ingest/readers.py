@@ -406,8 +406,7 @@ _EDGE_SPACE = re.compile(r"^[^\S\n]|[^\S\n]$", re.MULTILINE)  # whitespace at a 
 def _strip_cells(frame: pd.DataFrame) -> pd.DataFrame:
     """Every cell without leading or trailing whitespace, as str.strip() leaves it. A column is
     stripped only when one of its cells needs it — found by one regex scan of the column joined
-    a cell per line (exports rarely pad cells; stripping every cell in Python was 5 s of the
-    finance load at scale 10)."""
+    a cell per line (exports rarely pad cells, and stripping every cell in Python is slow)."""
     for column in frame.columns:
         text = one_line_each(frame[column])
         if text is None or (_ANY_SPACE.search(text) and _EDGE_SPACE.search(text)):

@@ -139,16 +139,15 @@ def dagster_home(kaohe: KaoheSettings) -> Path:
 
 def keeps_history() -> bool:
     """Whether `kaohe run` records its run in DAGSTER_HOME (KAOHE_RUN_HISTORY, default on). Off,
-    the run uses an in-memory instance, for throwaway runs such as the test suite's: ~1 s faster
-    on the sample (SQLite commits each of a run's ~260–800 events; event_log.py took the ~4 s of
-    building a database engine per event)."""
+    the run uses an in-memory instance, for throwaway runs such as the test suite's (SQLite
+    commits each of a run's hundreds of events)."""
     return os.environ.get("KAOHE_RUN_HISTORY", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
 def _sqlite_without_fsync_per_event(dbapi_connection, _record) -> None:
     """Dagster's SQLite storage commits each event of a run on its own connection (~200 planned
-    events before a run starts, ~600 in a nightly run); with SQLite's default synchronous=FULL
-    that is several fsyncs per event (a run with nothing new: 8.2 s → 5.5 s with NORMAL).
+    events before a run starts, hundreds in a nightly run); with SQLite's default synchronous=FULL
+    that is several fsyncs per event.
     NORMAL keeps the rollback journal's guarantees against crashes of the process; only a power
     cut at the wrong moment could damage the run history (never the warehouse or a publication)."""
     if isinstance(dbapi_connection, sqlite3.Connection):

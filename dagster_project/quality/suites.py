@@ -64,7 +64,7 @@ def load_suites(directory: Path = SUITES_DIR) -> list[dict]:
 
 
 def run_suites(warehouse: Path, pii_key: bytes) -> list[SuiteOutcome]:
-    import great_expectations as gx  # ~5 s to import: only when the gate runs
+    import great_expectations as gx  # a heavy import: only when the gate runs
     from great_expectations.data_context.types.base import ProgressBarsConfig
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 

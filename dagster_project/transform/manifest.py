@@ -85,7 +85,7 @@ def profile_hash(warehouse: Path) -> str:
 
 def adopt_parse_state(warehouse: Path) -> None:
     """Let the next dbt command partially parse on another warehouse path. dbt parses the whole
-    project again (~6 s) when the profile's hash differs from the saved state's, and the path of
+    project again when the profile's hash differs from the saved state's, and the path of
     the warehouse is part of it, though what dbt parses depends on it only through the database
     name (the file's stem), written into every node. So when the saved state's nodes carry the
     same database name, its profile hash is set to this warehouse's. Should the profile differ
