@@ -23,7 +23,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from dagster_project.outputs.labels import grade_reason, label
+from dagster_project.outputs.labels import Labels, grade_reason, read_labels
 
 SCHEMA = "marts"
 SHEET_LABELS = ("grade", "category", "stage", "light", "reason", "kind", "signal")  # code columns shown by label
@@ -114,12 +114,12 @@ def ranking(con: duckdb.DuckDBPyConnection, year: int) -> pd.DataFrame:
     return frame  # every column of unit_scores: the ranking and the indicator sheets pick theirs
 
 
-def _write(ws: Worksheet, frame: pd.DataFrame, labels: dict[str, str]) -> None:
+def _write(ws: Worksheet, frame: pd.DataFrame, labels: dict[str, str], names: Labels) -> None:
     """Header row of labels, the rows with code labels, frozen header, filters, column widths."""
     shown = frame.copy()
     for column in SHEET_LABELS:
         if column in shown:
-            shown[column] = shown[column].map(lambda v, c=column: label(c, v))
+            shown[column] = shown[column].map(lambda v, c=column: names.label(c, v))
     if "vetoed" in shown:
         shown["vetoed"] = shown["vetoed"].map({True: "是", False: "否"})
     ws.append([labels.get(c, c) for c in shown.columns])
@@ -166,16 +166,17 @@ def export(publish_dir: Path, year: int, out: Path) -> dict[str, int]:
         counts: dict[str, int] = {}
         score_labels = column_labels(con, "unit_scores") | {"group_name": "考核组别名称", "grade_reason": "等次说明"}
         frame = ranking(con, year)
-        _write(book.active, frame[RANKING_COLUMNS], score_labels)
+        names = read_labels(con, SCHEMA)
+        _write(book.active, frame[RANKING_COLUMNS], score_labels, names)
         book.active.title = f"{year}年度排名"
         counts[book.active.title] = len(frame)
-        _write(book.create_sheet("指标完成度"), frame[INDICATOR_COLUMNS], score_labels)
+        _write(book.create_sheet("指标完成度"), frame[INDICATOR_COLUMNS], score_labels, names)
         counts["指标完成度"] = len(frame)
         for sheet in DETAIL_SHEETS:
             rows = con.execute(
                 f"select * from {SCHEMA}.{sheet.table} where year = ? order by {sheet.order}", [year]
             ).df()
-            _write(book.create_sheet(sheet.title), rows.drop(columns=["year"]), column_labels(con, sheet.table))
+            _write(book.create_sheet(sheet.title), rows.drop(columns=["year"]), column_labels(con, sheet.table), names)
             counts[sheet.title] = len(rows)
     write_atomically(out, book.save, ExportError)
     return counts

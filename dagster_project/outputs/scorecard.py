@@ -33,9 +33,10 @@ from dagster_project.outputs.export import (
     scores_with_region,
     write_atomically,
 )
-from dagster_project.outputs.labels import LANGUAGES, grade_reason, label
+from dagster_project.outputs.labels import LANGUAGES, Labels, grade_reason, read_labels, seed_labels
 
 SCHEMA = "marts"
+_LABELS = seed_labels()  # the label seeds, until the page reads its publication's label tables
 EFFICIENCY_MEASURES = (  # (column of unit_efficiency, decimals shown)
     ("establishment_jan1", 0),
     ("establishment_as_of", 0),
@@ -210,6 +211,7 @@ class YearResults:
     quarters: list[int]
     efficiency_labels: dict[str, str]
     publication: dict[str, Any]
+    labels: Labels
 
     @cached_property
     def units(self) -> dict[str, dict[str, Any]]:
@@ -281,6 +283,7 @@ def read_year(publish_dir: Path, year: int) -> YearResults:
             quarters=_quarters(con, year),
             efficiency_labels=column_labels(con, "unit_efficiency"),
             publication=publication.iloc[0].to_dict() if len(publication) else {"run_id": "?", "published_at": "?"},
+            labels=read_labels(con, SCHEMA),
         )
 
 
@@ -356,7 +359,7 @@ def improvements(frames: dict[str, list], lang: str) -> list[dict]:
         else:  # 越位 costs no points of its own: the task is not scored
             add("outside_duty", row.item_key, None, detail=row.detail)
     for row in (task for task in frames["tasks"] if task.latest_light == "red"):
-        add("red", row.task_id, "red_light", reason=label("reason", row.latest_light_reason, lang))
+        add("red", row.task_id, "red_light", reason=_LABELS.label("reason", row.latest_light_reason, lang))
     for code in ("not_quantified", "no_quarterly_milestones", "no_division", "false_report", "incident"):
         for row in (line for line in deductions if line.code == code):
             add(code, row.item_key, code)
@@ -382,7 +385,7 @@ def render(results: YearResults, unit_code: str, lang: str = "zh") -> str:
     medians = results.medians.get((unit["group_code"], unit["category"]), {})
     name = unit["unit_name"] if isinstance(unit["unit_name"], str) else t["not_in_register"]
     body = unit["group_name"] if isinstance(unit["group_name"], str) else unit["group_code"]
-    category = label("category", unit["category"], lang)
+    category = _LABELS.label("category", unit["category"], lang)
     grade = int(unit["grade"])
     reason = grade_reason(unit, results.params.get("grade1_min_total"), results.params.get("grade3_below_total"), lang)
     sections = [
@@ -409,12 +412,12 @@ def render(results: YearResults, unit_code: str, lang: str = "zh") -> str:
 <style>{STYLE}</style></head><body data-unit="{_e(unit_code)}" data-year="{results.year}">
 <header><h1>{_e(t["title"].format(year=results.year))}</h1>
 <div class="meta"><b id="unit-name">{_e(name)}</b> · {_e(t["body"])}: {_e(body)} ({_e(unit["group_code"])}) ·
-{_e(t["category"])}: {_e(category)} · {_e(t["stage"])}: {_e(label("stage", unit["stage"], lang))}
+{_e(t["category"])}: {_e(category)} · {_e(t["stage"])}: {_e(_LABELS.label("stage", unit["stage"], lang))}
 ({_e(as_of)})</div>
 {interim}
 <div class="headline"><div><div class="meta">{_e(t["total"])}</div>
 <div class="total" id="total" data-total="{float(unit["total_score"]):.2f}">{_num(unit["total_score"])}</div></div>
-<div><span class="grade g{grade}" id="grade" data-grade="{grade}">{_e(label("grade", grade, lang))}</span></div>
+<div><span class="grade g{grade}" id="grade" data-grade="{grade}">{_e(_LABELS.label("grade", grade, lang))}</span></div>
 <div><div id="rank" data-rank="{int(unit["rank_in_category"])}" data-units="{int(unit["units_in_category"])}"
 data-rank-overall="{int(unit["rank_overall"])}">{_e(rank)}</div>
 <div id="grade-reason">{_e(t["reason"])}: {_e(reason)}</div></div></div></header>
@@ -451,7 +454,7 @@ def _composition(results: YearResults, unit: dict, lines: list, medians: dict[st
         median = medians.get(line.code) if line.component == "qualitative" else None
         table_rows.append(
             f'<tr class="line" data-line="{line.line_no}" data-code="{_e(line.code)}">'
-            f'<td>{_e(label("code", line.code, lang))}</td><td class="num"></td>'
+            f'<td>{_e(_LABELS.label("code", line.code, lang))}</td><td class="num"></td>'
             f'<td class="num">{_num(line.points)}</td><td class="num">{_num(line.max_points)}</td>'
             f'<td class="num">{_num(median)}</td></tr>'
         )
@@ -484,18 +487,18 @@ def _tasks(results: YearResults, frames: dict[str, list], lang: str) -> str:
         if task.status != "eligible":  # not scored: no lights to show
             cells.append(
                 f'<td colspan="{len(results.quarters)}" class="none" data-status="{_e(task.status)}">'
-                f"{_e(label('status', task.status, lang))}</td>"
+                f"{_e(_LABELS.label('status', task.status, lang))}</td>"
             )
         for q in results.quarters if task.status == "eligible" else ():
             light = lights.get((task.task_id, q))
             if light is None:
                 cells.append(f'<td class="light none" data-quarter="{q}">{_e(t["no_light"])}</td>')
             else:
-                reason = label("reason", light.reason, lang)
+                reason = _LABELS.label("reason", light.reason, lang)
                 cells.append(
                     f'<td class="light {_e(light.light)}" data-task="{_e(task.task_id)}" data-quarter="{q}" '
                     f'data-light="{_e(light.light)}" '
-                    f'title="{_e(reason)}">{_e(label("light", light.light, lang))}<br>{_e(reason)}</td>'
+                    f'title="{_e(reason)}">{_e(_LABELS.label("light", light.light, lang))}<br>{_e(reason)}</td>'
                 )
         rows.append(
             f'<tr class="task" data-task="{_e(task.task_id)}"><td>{_e(task.task_id)}<br>'
@@ -518,7 +521,7 @@ def _deductions(lines: list, lang: str) -> str:
         return f'<section id="deductions"><h2>{_e(t["deduction_list"])}</h2><p>{_e(t["no_deductions"])}</p></section>'
     rows = "".join(
         f'<tr class="deduction" data-line="{r.line_no}" data-code="{_e(r.code)}" data-points="{r.points:.6f}">'
-        f'<td>{_e(label("code", r.code, lang))}</td><td class="key">{_e(r.item_key)}</td>'
+        f'<td>{_e(_LABELS.label("code", r.code, lang))}</td><td class="key">{_e(r.item_key)}</td>'
         f'<td class="num">{_num(r.points)}</td>'
         f'<td>{_e(r.rule)}</td><td class="keys">{_e(source_summary(r.source_keys))}</td></tr>'
         for r in deductions
@@ -535,7 +538,7 @@ def _negative(negative: list, lang: str) -> str:
         return ""
     t = TEXT[lang]
     rows = "".join(
-        f'<tr class="negative" data-kind="{_e(r.kind)}"><td>{_e(label("kind", r.kind, lang))}</td>'
+        f'<tr class="negative" data-kind="{_e(r.kind)}"><td>{_e(_LABELS.label("kind", r.kind, lang))}</td>'
         f"<td>{_e(r.item_key)}</td><td>{_e(r.detail)}</td></tr>"
         for r in negative
     )
@@ -556,7 +559,7 @@ def _staffing(results: YearResults, frames: dict[str, list], medians: dict[str, 
             f'<td class="num">{_num(medians.get(f"efficiency.{column}"), decimals)}</td></tr>'
         )
     signals = "".join(
-        f'<li data-signal="{_e(s.signal)}"><b>{_e(label("signal", s.signal, lang))}</b>: {_e(s.detail)}</li>'
+        f'<li data-signal="{_e(s.signal)}"><b>{_e(_LABELS.label("signal", s.signal, lang))}</b>: {_e(s.detail)}</li>'
         for s in frames["signals"]
     )
     head = "".join(f"<th>{_e(t[k])}</th>" for k in ("measure", "unit_value", "median"))
@@ -590,9 +593,9 @@ def render_index(results: YearResults, lang: str = "zh") -> str:
         body = unit.group_name if isinstance(unit.group_name, str) else unit.group_code
         rows.append(
             f'<tr data-unit="{_e(unit.unit_code)}"><td>{_e(body)}</td>'
-            f"<td>{_e(label('category', unit.category, lang))}</td>"
+            f"<td>{_e(_LABELS.label('category', unit.category, lang))}</td>"
             f'<td class="num">{unit.rank_in_category}</td><td><a href="{_e(unit.unit_code)}.html">{_e(name)}</a></td>'
-            f'<td class="num">{_num(unit.total_score)}</td><td>{_e(label("grade", int(unit.grade), lang))}</td></tr>'
+            f'<td class="num">{_num(unit.total_score)}</td><td>{_e(_LABELS.label("grade", unit.grade, lang))}</td></tr>'
         )
     columns = ("body", "category", "rank_in_category", "units", "total", "grade")
     head = "".join(f"<th>{_e(t[c])}</th>" for c in columns)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from dagster_project.publish.snapshot import BY_YEAR, HISTORY, RECORD, WHOLE, published_marts, published_tables
+from dagster_project.transform.labels import TABLES as LABEL_TABLES
 from dagster_project.transform.manifest import MANIFEST
 
 
@@ -14,8 +15,10 @@ def test_every_mart_is_published_and_each_by_year_mart_has_a_year_column(dbt_man
     models = {n["name"]: n for n in nodes if n["resource_type"] == "model"}
     marts = {name for name, n in models.items() if n["fqn"][1] == "marts"}
     declared = published_marts()
-    assert set(declared) == marts and len(marts) == 15
-    assert {name for name, how in declared.items() if how == WHOLE} == {"dim_region", "dim_unit", "quarantine"}
+    label_tables = {table for table, _ in LABEL_TABLES.values()}
+    assert set(declared) == marts and {"unit_scores", "score_line_items", *label_tables} <= marts
+    whole = {"dim_region", "dim_unit", "quarantine", "dim_deduction", *label_tables}  # dim_deduction: of dim_score_line
+    assert {name for name, how in declared.items() if how == WHOLE} == whole
     for name, how in declared.items():
         if how == BY_YEAR:
             assert "year" in models[name]["columns"], name

@@ -1,0 +1,15 @@
+-- 考核类别名称 (label table for BI and the pages people read): from seed label_categories.
+with labels as (
+    select * from {{ ref('label_categories') }}
+),
+
+final as (
+    select
+        code,
+        label_zh,
+        label_en,
+        sort_order
+    from labels
+)
+
+select * from final

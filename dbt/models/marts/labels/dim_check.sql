@@ -1,0 +1,15 @@
+-- 实名制核对项名称 (label table for BI and the pages people read): from seed label_checks.
+with labels as (
+    select * from {{ ref('label_checks') }}
+),
+
+final as (
+    select
+        code,
+        label_zh,
+        label_en,
+        sort_order
+    from labels
+)
+
+select * from final

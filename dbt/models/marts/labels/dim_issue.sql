@@ -1,0 +1,15 @@
+-- 数据问题名称 (label table for BI and the pages people read): from seed label_issues.
+with labels as (
+    select * from {{ ref('label_issues') }}
+),
+
+final as (
+    select
+        code,
+        label_zh,
+        label_en,
+        sort_order
+    from labels
+)
+
+select * from final

@@ -1,0 +1,18 @@
+-- 得分行名称 (label table for BI and the pages people read): from seed label_line_codes.
+with labels as (
+    select * from {{ ref('label_line_codes') }}
+),
+
+final as (
+    select
+        code,
+        label_zh,
+        label_en,
+        sort_order,
+        component,
+        rule_zh,
+        rule_en
+    from labels
+)
+
+select * from final

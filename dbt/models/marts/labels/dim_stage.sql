@@ -1,0 +1,15 @@
+-- 阶段名称 (label table for BI and the pages people read): from seed label_stages.
+with labels as (
+    select * from {{ ref('label_stages') }}
+),
+
+final as (
+    select
+        code,
+        label_zh,
+        label_en,
+        sort_order
+    from labels
+)
+
+select * from final
