@@ -23,7 +23,7 @@ $(INSTALLED): pyproject.toml constraints.txt
 	|| { echo "uv failed: installing with pip"; \
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile -c constraints.txt -e '.[dev]' \
 	  && $(BIN)/python -m compileall -q -j 0 $(VENV)/lib >/dev/null; }
-	$(BIN)/python -m dagster_project.transform.manifest
+	$(BIN)/python -m dagster_project.core.dbt_project
 	touch $@
 
 $(SAMPLE)/_READY: | $(INSTALLED)

@@ -172,7 +172,7 @@ def run(
     from dagster_project.core.resources import KaoheSettings
     from dagster_project.core.settings import MissingPiiKey
     from dagster_project.ingest.contracts import load_contracts
-    from dagster_project.ops.runner import run_nightly
+    from dagster_project.runner import run_nightly
 
     if as_of:
         try:
@@ -443,7 +443,7 @@ def demo(
     import duckdb
 
     from dagster_project.core.resources import KaoheSettings
-    from dagster_project.ops.runner import run_nightly
+    from dagster_project.runner import run_nightly
     from dagster_project.synthetic.generator import generate as build
     from dagster_project.synthetic.writer import write_delivery
 

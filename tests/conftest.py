@@ -54,7 +54,7 @@ def dirty_delivery(tmp_path_factory, small_tables) -> Path:
 @pytest.fixture(scope="session")
 def dbt_manifest() -> Path:
     """The Dagster definitions need dbt's manifest before they import (docs/architecture.md)."""
-    from dagster_project.transform.manifest import prepare_manifest
+    from dagster_project.core.dbt_project import prepare_manifest
 
     return prepare_manifest()
 
@@ -74,7 +74,7 @@ def settings_for(tmp: Path, sources: Path, as_of: str = "2024-01-31", **extra):
 @pytest.fixture(scope="session")
 def clean_run(tmp_path_factory, small_delivery, dbt_manifest):
     """One nightly run of the clean small delivery; tests copy its warehouse before changing it."""
-    from dagster_project.ops.runner import run_nightly
+    from dagster_project.runner import run_nightly
 
     tmp = tmp_path_factory.mktemp("clean_run")
     settings = settings_for(tmp, small_delivery)
@@ -87,7 +87,7 @@ def sample_published(tmp_path_factory, dbt_manifest):
     """The hand-checked sample (sources/sample), run and published once as of 2024-01-31 (2023 is
     a final, year-end ranking): (folder, settings, report). Tests copy it before changing it."""
     from dagster_project.core.settings import PROJECT_ROOT
-    from dagster_project.ops.runner import run_nightly
+    from dagster_project.runner import run_nightly
 
     tmp = tmp_path_factory.mktemp("sample_published")
     settings = settings_for(tmp, PROJECT_ROOT / "sources" / "sample")
@@ -100,8 +100,8 @@ def run_dbt(args: list[str], warehouse: Path, target: Path):
     """dbt of this environment on `warehouse` (its own target folder), output captured."""
     import subprocess
 
+    from dagster_project.core.dbt_project import dbt_executable
     from dagster_project.core.settings import DBT_PROJECT_DIR
-    from dagster_project.transform.manifest import dbt_executable
 
     return subprocess.run(
         [dbt_executable(), *args, "--target-path", str(target),

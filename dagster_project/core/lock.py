@@ -12,15 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-DEFAULT_WAIT_SECONDS = 60.0
+from dagster_project.core import settings
 
 
 class WarehouseLocked(RuntimeError):
     """Another process is writing the warehouse."""
-
-
-def wait_seconds_from_env() -> float:
-    return float(os.environ.get("KAOHE_LOCK_WAIT_SECONDS") or DEFAULT_WAIT_SECONDS)
 
 
 def lock_path(warehouse: Path) -> Path:
@@ -49,7 +45,7 @@ def writer_lock(warehouse: Path, wait_seconds: float | None = None) -> Iterator[
     asks for it; a second process waits up to `wait_seconds` (default KAOHE_LOCK_WAIT_SECONDS or
     60 s), then fails with a message naming the holder.
     """
-    wait_seconds = wait_seconds_from_env() if wait_seconds is None else wait_seconds
+    wait_seconds = settings.lock_wait_seconds() if wait_seconds is None else wait_seconds
     path = lock_path(warehouse)
     with _held_guard:
         reentrant = bool(_held.get(path))

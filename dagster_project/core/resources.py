@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -14,10 +13,9 @@ import duckdb
 from pydantic import Field
 
 from dagster_project.core import settings
+from dagster_project.core.fingerprint import inputs_fingerprint
 from dagster_project.core.lock import writer_lock
-from dagster_project.ingest.load import MIN_ROWS_SHARE
-from dagster_project.publish.fingerprint import inputs_fingerprint
-from dagster_project.publish.retention import DEFAULT_KEEP
+from dagster_project.core.settings import DEFAULT_KEEP, MIN_ROWS_SHARE
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -46,8 +44,8 @@ class KaoheSettings(dg.ConfigurableResource):
             "sources_dir": str(settings.sources_dir()),
             "warehouse": str(settings.warehouse_path()),
             "publish_dir": str(settings.publish_dir()),
-            "min_rows_share": float(os.environ.get("KAOHE_MIN_ROWS_SHARE") or MIN_ROWS_SHARE),
-            "keep": int(os.environ.get("KAOHE_KEEP") or DEFAULT_KEEP),
+            "min_rows_share": settings.min_rows_share(),
+            "keep": settings.keep(),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

@@ -11,6 +11,9 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 PACKAGE_DIR = str(PROJECT_ROOT / "dagster_project")  # a warning raised from here is kaohe's own
 DEMO_PII_KEY = "kaohe-demo-key-not-for-production"  # public: only for the sample
 MIN_PII_KEY_BYTES = 32
+MIN_ROWS_SHARE = 0.5  # a table under this share of its current load's rows is refused
+DEFAULT_KEEP = 30  # publications (and deliveries' raw loads) kept after each run
+DEFAULT_LOCK_WAIT_SECONDS = 60.0  # how long a second writer waits for the warehouse
 
 
 def _path(variable: str, default: str) -> Path:
@@ -28,6 +31,18 @@ def warehouse_path() -> Path:
 
 def publish_dir() -> Path:
     return _path("KAOHE_PUBLISH_DIR", "warehouse/published")
+
+
+def min_rows_share() -> float:
+    return float(os.environ.get("KAOHE_MIN_ROWS_SHARE") or MIN_ROWS_SHARE)
+
+
+def keep() -> int:
+    return int(os.environ.get("KAOHE_KEEP") or DEFAULT_KEEP)
+
+
+def lock_wait_seconds() -> float:
+    return float(os.environ.get("KAOHE_LOCK_WAIT_SECONDS") or DEFAULT_LOCK_WAIT_SECONDS)
 
 
 class MissingPiiKey(RuntimeError):

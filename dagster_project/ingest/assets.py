@@ -22,7 +22,7 @@ from dagster_project.ingest.load import (
     load_system,
     raw_table,
 )
-from dagster_project.transform.dbt_assets import snapshot_register, snapshotted_systems
+from dagster_project.ingest.register_history import snapshot_register, snapshotted_systems
 
 GROUP = "ingest"
 LOADS_KEY = dg.AssetKey(["ingest", "loads"])

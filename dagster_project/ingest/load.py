@@ -24,6 +24,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from dagster_project.core.settings import MIN_ROWS_SHARE
 from dagster_project.ingest.contracts import Contract, key_values, load_contracts, normalise, validate
 from dagster_project.ingest.readers import TableFile, UnreadableFile, find_table_file, read_table_file
 
@@ -68,9 +69,6 @@ class SystemLoadError(Exception):
 class ShrunkTable(UnreadableFile):
     """A table delivered with no rows, or with far fewer than its current load: most likely a
     partial export, so the system's delivery is refused unless the shrink is accepted."""
-
-
-MIN_ROWS_SHARE = 0.5  # a table under this share of its current load's rows is refused
 
 
 def raw_column(contract: Contract, column: str) -> str:

@@ -1,1 +1,1 @@
-"""Running the job: the in-process runner, the schedule and sensor, the benchmark."""
+"""Running the job over time: the nightly job, schedule and sensor, and the benchmark."""

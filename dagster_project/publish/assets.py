@@ -13,6 +13,7 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource
 
+from dagster_project.core.dbt_project import MANIFEST
 from dagster_project.core.resources import KaoheSettings
 from dagster_project.publish.retention import prune
 from dagster_project.publish.snapshot import publish, remove_half_built
@@ -28,7 +29,6 @@ from dagster_project.quality.report import (
     write_report,
 )
 from dagster_project.quality.suites import load_suites, run_suites
-from dagster_project.transform.manifest import MANIFEST
 
 GROUP = "publish"
 GATE_KEY = dg.AssetKey(["publish", "quality_gate"])

@@ -19,11 +19,10 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.core.settings import DEFAULT_KEEP
 from dagster_project.ingest.contracts import load_contracts
 from dagster_project.ingest.load import RAW, ensure_schema, raw_table
 from dagster_project.publish.snapshot import SCHEMA, current_snapshot
-
-DEFAULT_KEEP = 30
 
 
 @dataclass

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.transform.manifest import MANIFEST
+from dagster_project.core.dbt_project import MANIFEST
 
 STORAGE_VERSION = "v1.0.0"
 SCHEMA = "marts"

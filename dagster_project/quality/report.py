@@ -98,8 +98,8 @@ TREND_RUNS = 30
 def check_titles() -> dict[str, str]:
     """Check name → what it asserts, in plain words: dbt tests from the manifest, GX suites from
     their files (gx_<suite>), the ingestion's own check."""
+    from dagster_project.core.dbt_project import dbt_test_descriptions
     from dagster_project.quality.suites import load_suites
-    from dagster_project.transform.manifest import dbt_test_descriptions
 
     titles = dbt_test_descriptions()
     titles.update({f"gx_{suite['name']}": suite.get("description", "") for suite in load_suites()})

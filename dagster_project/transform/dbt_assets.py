@@ -3,13 +3,10 @@ as an asset check, asset groups taken from the project's folders."""
 
 import importlib
 import importlib.metadata
-import json
 import logging
-import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from functools import cache, cached_property
+from collections.abc import Mapping, Sequence
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -24,17 +21,18 @@ from dagster_dbt import (
 )
 from packaging import version
 
-from dagster_project.core.resources import KaoheSettings
-from dagster_project.core.settings import DBT_PROJECT_DIR
-from dagster_project.ingest.load import dangling_references, latest_delivered_at
-from dagster_project.publish.fingerprint import NOTHING_NEW, publication_in_force
-from dagster_project.transform.manifest import (
-    adopt_parse_state,
+from dagster_project.core.dbt_project import (
     dbt_executable,
+    dbt_parameters,
     describe_test,
     keep_parse_state,
     prepare_manifest,
 )
+from dagster_project.core.fingerprint import NOTHING_NEW, publication_in_force
+from dagster_project.core.resources import KaoheSettings
+from dagster_project.core.settings import DBT_PROJECT_DIR
+from dagster_project.ingest.load import dangling_references, latest_delivered_at
+from dagster_project.ingest.register_history import snapshotted_systems
 
 kaohe_dbt = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 if kaohe_dbt.preparer.using_dagster_dev():
@@ -78,52 +76,6 @@ class KaoheTranslator(DagsterDbtTranslator):
 
 
 TRANSLATOR = KaoheTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
-
-
-@contextmanager
-def dbt_parameters(kaohe: KaoheSettings, snapshot_at: str = "") -> Iterator[None]:
-    """The run's parameters for the dbt commands started inside: env vars the macros read when
-    executing (as_of(), snapshot time). Not `--vars`: dbt parses the whole project again (~6 s)
-    whenever a var differs from the last parse, and as_of is a new date every night."""
-    values = {"KAOHE_AS_OF": kaohe.as_of_text(), "KAOHE_SNAPSHOT_AT": snapshot_at}
-    before = {name: os.environ.get(name) for name in values}
-    adopt_parse_state(Path(kaohe.warehouse).resolve())
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-@cache
-def snapshotted_systems() -> frozenset[str]:
-    """The source systems whose tables the dbt snapshots read (through staging), from the manifest."""
-    nodes = json.loads(Path(kaohe_dbt.manifest_path).read_text(encoding="utf-8"))
-    everything = {**nodes["nodes"], **nodes["sources"]}
-    systems, todo = set(), [n for n, node in nodes["nodes"].items() if node["resource_type"] == "snapshot"]
-    while todo:
-        node = everything[todo.pop()]
-        if node["resource_type"] == "source":
-            systems.add(node["source_name"])
-        else:
-            todo.extend(node["depends_on"]["nodes"])
-    return frozenset(systems - {"ingest"})
-
-
-def snapshot_register(dbt: DbtCliResource, kaohe: KaoheSettings, snapshot_at: str) -> None:
-    """The snapshots (and the staging views they read) as the warehouse holds them now, dated
-    `snapshot_at`: for each delivery but the last applied by one run (the dbt build takes that)."""
-    with dbt_parameters(kaohe, snapshot_at):
-        invocation = dbt.cli(
-            ["build", "--select", "+resource_type:snapshot", "--resource-type", "model", "--resource-type", "snapshot"],
-            manifest=kaohe_dbt.manifest_path,
-            raise_on_error=True,
-        ).wait()
-    keep_parse_state(invocation.target_path)
 
 
 @dbt_assets(manifest=kaohe_dbt.manifest_path, project=kaohe_dbt, dagster_dbt_translator=TRANSLATOR)

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-import dagster_project.transform.manifest as parse_state
+import dagster_project.core.dbt_project as parse_state
 from tests.conftest import run_dbt
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from dagster_project.transform.manifest import MANIFEST
+from dagster_project.core.dbt_project import MANIFEST
 from tests.conftest import run_dbt
 
 pytestmark = pytest.mark.e2e

@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from dagster_project.core.dbt_project import MANIFEST
 from dagster_project.core.settings import PROJECT_ROOT
-from dagster_project.transform.manifest import MANIFEST
 from tests.conftest import run_dbt
 
 pytestmark = pytest.mark.e2e

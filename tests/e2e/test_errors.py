@@ -11,7 +11,7 @@ from dagster._utils.error import SerializableErrorInfo
 
 from dagster_project.core.errors import describe_error
 from dagster_project.core.settings import PROJECT_ROOT
-from dagster_project.ops.runner import run_nightly
+from dagster_project.runner import run_nightly
 from tests.conftest import settings_for
 
 pytestmark = pytest.mark.e2e

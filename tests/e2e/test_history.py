@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from dagster_project.core.settings import PROJECT_ROOT
-from dagster_project.ops.runner import run_nightly
+from dagster_project.runner import run_nightly
 from tests.conftest import settings_for
 
 pytestmark = pytest.mark.e2e

@@ -11,7 +11,7 @@ import pytest
 
 from dagster_project.ingest.contracts import load_contracts
 from dagster_project.ingest.load import raw_table
-from dagster_project.ops.runner import run_nightly
+from dagster_project.runner import run_nightly
 from dagster_project.synthetic.writer import MANIFEST_FILE, write_delivery
 from tests.conftest import PLANTED_ID_COLUMN, settings_for
 

@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 
 from dagster_project.core.settings import PROJECT_ROOT, pii_key
-from dagster_project.ops.runner import run_nightly
 from dagster_project.publish.snapshot import SCHEMA
 from dagster_project.quality.suites import run_suites
+from dagster_project.runner import run_nightly
 from dagster_project.synthetic.writer import write_delivery
 from tests.conftest import run_dbt, settings_for
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from dagster_project.transform.manifest import prune_command_folders
+from dagster_project.core.dbt_project import prune_command_folders
 
 
 def test_old_command_folders_beyond_the_newest_are_pruned_but_never_one_in_use(tmp_path):

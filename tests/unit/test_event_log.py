@@ -12,7 +12,7 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventL
 
 from dagster_project.core import event_log
 from dagster_project.core.resources import KaoheSettings
-from dagster_project.ops.runner import INSTANCE_CONFIG, dagster_instance
+from dagster_project.runner import INSTANCE_CONFIG, dagster_instance
 
 
 @dg.asset

@@ -6,7 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from dagster_project.publish.fingerprint import code_digest, inputs_fingerprint, publication_in_force
+from dagster_project.core.fingerprint import code_digest, inputs_fingerprint, publication_in_force
 
 KEY = b"k" * 32
 BASE = {"as_of": "2024-01-31", "pii_key": KEY, "demo_key": False, "reopen_year": None, "reopen_reason": "",

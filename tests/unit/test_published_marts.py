@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
+from dagster_project.core.dbt_project import MANIFEST
 from dagster_project.publish.snapshot import BY_YEAR, HISTORY, RECORD, WHOLE, published_marts, published_tables
 from dagster_project.transform.labels import TABLES as LABEL_TABLES
-from dagster_project.transform.manifest import MANIFEST
 
 
 def test_every_mart_is_published_and_each_by_year_mart_has_a_year_column(dbt_manifest):

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 
+from dagster_project.core.dbt_project import MANIFEST
 from dagster_project.quality.frames import FRAMES
 from dagster_project.quality.suites import load_suites
-from dagster_project.transform.manifest import MANIFEST
 
 PII_FRAME = "personal_data_hits"  # built in Python (frames.personal_data_hits), not SQL
 

@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dagster_project.core.dbt_project import prepare_manifest
 from dagster_project.core.errors import failure_message
+from dagster_project.core.fingerprint import publication_in_force
 from dagster_project.core.lock import writer_lock
 from dagster_project.core.resources import KaoheSettings
 from dagster_project.core.settings import PACKAGE_DIR
-from dagster_project.publish.fingerprint import publication_in_force
 from dagster_project.quality.report import CheckOutcome, blocking_failures, outcome_of
-from dagster_project.transform.manifest import prepare_manifest
 
 EventCallback = Callable[[object], None]
 PUBLISH_STEP = "publish__snapshot"  # the step key of the publishing asset
@@ -126,7 +126,7 @@ def _warnings_into(log, own: list[str]) -> Iterator[None]:
         warnings.showwarning = previous
 
 
-INSTANCE_CONFIG = Path(__file__).resolve().parents[1] / "core" / "dagster.yaml"
+INSTANCE_CONFIG = Path(__file__).resolve().parent / "core" / "dagster.yaml"
 
 
 def dagster_home(kaohe: KaoheSettings) -> Path:

@@ -1,8 +1,10 @@
 """Where dbt is, its manifest and its parse state. The manifest is needed before the Dagster
 definitions can load (docs/architecture.md, "The dbt manifest must exist before definitions load"):
-`python -m dagster_project.transform.manifest` builds it; `make` does so at install, `kaohe run` when a
+`python -m dagster_project.core.dbt_project` builds it; `make` does so at install, `kaohe run` when a
 dbt file changed. The parse state (partial_parse.msgpack) is kept reusable between dbt commands,
 and the folders dbt commands leave in dbt/target are pruned."""
+
+from __future__ import annotations
 
 import hashlib
 import json
@@ -13,11 +15,15 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dagster_project.core.settings import DBT_PROJECT_DIR
+
+if TYPE_CHECKING:
+    from dagster_project.core.resources import KaoheSettings
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
 PARTIAL_PARSE = DBT_PROJECT_DIR / "target" / "partial_parse.msgpack"
@@ -148,6 +154,25 @@ def describe_test(node: Mapping[str, Any]) -> str:
             break
         comment.append(line.removeprefix("--").strip())
     return " ".join(comment) or node["name"]
+
+
+@contextmanager
+def dbt_parameters(kaohe: KaoheSettings, snapshot_at: str = "") -> Iterator[None]:
+    """The run's parameters for the dbt commands started inside: env vars the macros read when
+    executing (as_of(), snapshot time). Not `--vars`: dbt parses the whole project again whenever
+    a var differs from the last parse, and as_of is a new date every night."""
+    values = {"KAOHE_AS_OF": kaohe.as_of_text(), "KAOHE_SNAPSHOT_AT": snapshot_at}
+    before = {name: os.environ.get(name) for name in values}
+    adopt_parse_state(Path(kaohe.warehouse).resolve())
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def dbt_test_descriptions(manifest: Path = MANIFEST) -> dict[str, str]:
