@@ -13,6 +13,7 @@
     ('dim_signal', 'staffing_signals', 'signal'),
     ('dim_check', 'register_crosschecks', '"check"'),
     ('dim_score_line', 'score_line_items', 'code'),
+    ('dim_clue', 'report_clues', 'clue'),
 ] %}
 with used as (
     {%- for label_table, mart, column in relationships %}
