@@ -1,4 +1,4 @@
-"""The `kaohe` command line: generate | run | prune | explain | export | scorecard | scorecards | demo."""
+"""The `kaohe` command line: generate | run | prune | explain | export | scorecard | scorecards | dea | demo."""
 
 from __future__ import annotations
 
@@ -430,6 +430,35 @@ def scorecards(
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     console.print(f"wrote {count:,} scorecards" + (" and their PDFs" if pdf else "") + f" and {folder / 'index.html'}")
+
+
+@app.command()
+def dea(
+    table: Annotated[
+        Path, typer.Argument(help="CSV table, one row per unit (UTF-8 or GB18030/GBK; Chinese headers allowed).")
+    ],
+    id_column: Annotated[str, typer.Option("--id", help="Column naming each unit.")],
+    inputs: Annotated[str, typer.Option(help="Input columns, comma-separated (e.g. 编制,支出).")],
+    outputs: Annotated[str, typer.Option(help="Output columns, comma-separated.")],
+    out: Annotated[Path, typer.Option(help="The CSV to write.")],
+    rts: Annotated[str, typer.Option(help="Returns to scale: vrs (BCC) or crs (CCR).")] = "vrs",
+    orientation: Annotated[str, typer.Option(help="input (shrink inputs) or output (grow outputs).")] = "input",
+) -> None:
+    """Efficiency frontier (DEA, docs/methodology.md §12) of any table of at least 2 rows: efficiency,
+    peers (id:λ;…), slack_<col> and target_<col> per input and output."""
+    from dagster_project.analysis.dea import DeaError, dea_table, write_dea
+
+    def columns(text: str) -> list[str]:
+        return [c.strip() for c in text.replace("，", ",").split(",") if c.strip()]
+
+    try:
+        frame = dea_table(table, id_column, columns(inputs), columns(outputs), rts, orientation)
+        write_dea(frame, out)
+    except DeaError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    efficient = int((frame["efficiency"] >= 1.0).sum())
+    console.print(f"wrote {out}: {len(frame)} units, {efficient} efficient ({rts.upper()}, {orientation} orientation)")
 
 
 @app.command()
