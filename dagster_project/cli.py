@@ -1,4 +1,5 @@
-"""The `kaohe` command line: generate | run | prune | explain | export | scorecard | scorecards | dea | demo."""
+"""The `kaohe` command line: generate | run | prune | explain | export | scorecard | scorecards | dea |
+stability | whatif | demo."""
 
 from __future__ import annotations
 
@@ -459,6 +460,36 @@ def dea(
         raise typer.Exit(2) from None
     efficient = int((frame["efficiency"] >= 1.0).sum())
     console.print(f"wrote {out}: {len(frame)} units, {efficient} efficient ({rts.upper()}, {orientation} orientation)")
+
+
+@app.command()
+def stability(
+    year: Annotated[int, typer.Option(help="Year of the published year-end ranking.")],
+    out: Annotated[Path, typer.Option(help="The CSV to write (the columns of grade_stability).")],
+    draws: Annotated[int | None, typer.Option(help="Resampling draws (default: the methodology's, 200).")] = None,
+    seed: Annotated[int | None, typer.Option(help="Seed (default: the methodology's); same seed, same shares.")] = None,
+    warehouse: WarehouseOption = None,
+    publish: PublishOption = None,
+) -> None:
+    """Grade certainty (docs/methodology.md §14): resample each unit's reviewers and report how often
+    it lands in each grade, and its rank's 5th–95th percentile, for the published ranking of YEAR."""
+    from dagster_project.analysis.scratch import AnalysisError
+    from dagster_project.analysis.stability import grade_stability
+
+    started = time.monotonic()
+    try:
+        with console.status(f"resampling the reviews of {year}…"):
+            result = grade_stability(
+                year, warehouse or settings.warehouse_path(), publish or settings.publish_dir(), out, draws, seed
+            )
+    except AnalysisError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    uncertain = int((result[["p_grade1", "p_grade2", "p_grade3"]].max(axis=1) <= 0.9).sum())
+    console.print(
+        f"wrote {out}: {len(result):,} units, {int(result['draws'].iloc[0]):,} draws, {uncertain:,} with no grade "
+        f"above 90% ({time.monotonic() - started:.1f} s)"
+    )
 
 
 @app.command()

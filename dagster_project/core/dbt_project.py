@@ -89,14 +89,14 @@ def profile_hash(warehouse: Path) -> str:
     return hashlib.sha256(pprint.pformat(sorted(credentials.connection_info())).encode()).hexdigest()
 
 
-def adopt_parse_state(warehouse: Path) -> None:
+def adopt_parse_state(warehouse: Path, into: Path | None = None) -> None:
     """Let the next dbt command partially parse on another warehouse path. dbt parses the whole
     project again when the profile's hash differs from the saved state's, and the path of
     the warehouse is part of it, though what dbt parses depends on it only through the database
     name (the file's stem), written into every node. So when the saved state's nodes carry the
     same database name, its profile hash is set to this warehouse's. Should the profile differ
     in anything else, the hash computed here differs from dbt's and dbt parses in full, as it
-    would have anyway."""
+    would have anyway. `into`: write the adopted state there (a scratch target folder) instead."""
     if not PARTIAL_PARSE.exists():
         return
     import msgpack  # dagster-dbt's own dependency (it edits this file the same way for seeds)
@@ -106,6 +106,11 @@ def adopt_parse_state(warehouse: Path) -> None:
     databases = {node.get("database") for node in nodes if node.get("resource_type") == "model"}
     wanted = profile_hash(warehouse)
     checksum = data.get("state_check", {}).get("profile_hash", {})
+    if into is not None:
+        if databases == {warehouse.stem}:
+            checksum["checksum"] = wanted
+        into.write_bytes(msgpack.packb(data))
+        return
     if databases != {warehouse.stem} or checksum.get("checksum") == wanted:
         return
     checksum["checksum"] = wanted
