@@ -14,8 +14,8 @@ from tempfile import mkdtemp
 
 import duckdb
 
-from dagster_project.core.settings import DBT_PROJECT_DIR
 from dagster_project.core.dbt_project import adopt_parse_state, dbt_executable
+from dagster_project.core.settings import DBT_PROJECT_DIR
 
 
 class AnalysisError(RuntimeError):
