@@ -25,8 +25,10 @@ import numpy as np
 import pandas as pd
 
 from dagster_project.core.settings import MIN_ROWS_SHARE
-from dagster_project.ingest.contracts import Contract, key_values, load_contracts, normalise, validate
-from dagster_project.ingest.readers import TableFile, UnreadableFile, find_table_file, read_table_file
+from dagster_project.ingest import sql
+from dagster_project.ingest.contracts import Contract, load_contracts
+from dagster_project.ingest.personal import Scrubber
+from dagster_project.ingest.readers import TableFile, UnreadableFile, find_table_file, read_table_file, sha256_of
 
 log = logging.getLogger(__name__)
 
@@ -96,29 +98,8 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def keyed_hash(values: pd.Series, key: bytes) -> pd.Series:
-    """HMAC-SHA256 of each non-empty value (hex); '' stays ''."""
+    """HMAC-SHA256 of each non-empty value (hex); '' stays '' (what `sql.HASH` computes in bulk)."""
     return values.map(lambda v: hmac.new(key, v.encode("utf-8"), hashlib.sha256).hexdigest() if v else "")
-
-
-def mask_personal(contract: Contract, frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
-    masked = frame.copy()
-    for column in contract.columns:
-        if column.pii:
-            masked[column.name] = keyed_hash(frame[column.name], key)
-    return masked
-
-
-def extra_json(extra: pd.DataFrame, personal: frozenset[str], key: bytes) -> np.ndarray:
-    """The columns outside the contract, one JSON object per row (kept in raw, ignored after);
-    those that may hold personal data (TableFile.personal_extra) only as keyed hashes."""
-    extra = extra.copy()
-    for column in personal:
-        extra[column] = keyed_hash(extra[column], key)
-    columns = list(extra.columns)
-    return np.array(
-        [json.dumps(dict(zip(columns, row, strict=True)), ensure_ascii=False) for row in extra.itertuples(index=False)],
-        dtype=object,
-    )
 
 
 @dataclass
@@ -223,24 +204,6 @@ def dangling_references(con: duckdb.DuckDBPyConnection, shown: int = 5) -> list[
     return findings
 
 
-def _current_keys(con: duckdb.DuckDBPyConnection, contract: Contract) -> set[str]:
-    key = " || '+' || ".join(raw_column(contract, c) for c in contract.key)
-    rows = con.execute(
-        f"select {key} from {RAW}.{raw_table(contract)} "
-        f"where _load_id = (select load_id from {RAW}.current_loads where table_name = ?)",
-        [contract.name],
-    ).fetchall()
-    return {r[0] for r in rows}
-
-
-def _accepted_keys_of_load(con: duckdb.DuckDBPyConnection, contract: Contract, load_id: int) -> set[str]:
-    key = " || '+' || ".join(raw_column(contract, c) for c in contract.key)
-    return {
-        r[0]
-        for r in con.execute(f"select {key} from {RAW}.{raw_table(contract)} where _load_id = ?", [load_id]).fetchall()
-    }
-
-
 def load_system(
     con: duckdb.DuckDBPyConnection,
     delivery_dir: Path,
@@ -262,7 +225,7 @@ def load_system(
     ensure_schema(con)
     try:
         read = _read_system(con, delivery_dir, system, accept_shrink, min_rows_share)
-        return _load_system(con, delivery_dir, system, read, pii_key, delivery, now)
+        return _load_system(con, delivery_dir, system, read, pii_key, delivery, now, accept_shrink, min_rows_share)
     except UnreadableFile as exc:
         _record_failure(con, now, delivery, system, str(exc.path), exc.problem)
         raise SystemLoadError(f"{system}: {exc}; nothing of {system} was loaded, earlier data stay current") from None
@@ -282,20 +245,26 @@ def _read_system(
     accept_shrink: frozenset[str],
     min_rows_share: float,
 ) -> dict[str, TableFile | KnownFile | None]:
-    """Every table file of the system, read and checked as a whole before anything is written
-    (None: no file for the table in this delivery)."""
+    """Every table file of the system, sniffed and its header checked before anything is
+    written (None: no file for the table in this delivery). DuckDB reads the rows at load."""
     read: dict[str, TableFile | KnownFile | None] = {}
-    for contract in load_contracts().values():
-        if contract.system != system:
-            continue
-        path = find_table_file(delivery_dir / system, contract)
-        if path is not None:
-            read[contract.name] = _known_file(con, contract, path) or read_table_file(path, contract)
-        else:
-            read[contract.name] = None
-    for contract_name, table_file in read.items():
-        if table_file is not None and not {contract_name, contract_name.split(".")[1]} & accept_shrink:
-            _refuse_shrink(con, contract_name, table_file, min_rows_share)
+    try:
+        for contract in load_contracts().values():
+            if contract.system != system:
+                continue
+            path = find_table_file(delivery_dir / system, contract)
+            if path is not None:
+                read[contract.name] = _known_file(con, contract, path) or read_table_file(path, contract)
+            else:
+                read[contract.name] = None
+        for contract_name, table_file in read.items():
+            if isinstance(table_file, KnownFile) and not {contract_name, contract_name.split(".")[1]} & accept_shrink:
+                _refuse_shrink(con, contract_name, table_file, min_rows_share, table_file.rows)
+    except BaseException:
+        for table_file in read.values():
+            if isinstance(table_file, TableFile):
+                table_file.close()
+        raise
     return read
 
 
@@ -314,7 +283,7 @@ class KnownFile:
 
 def _known_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) -> KnownFile | None:
     try:
-        sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        sha256 = sha256_of(path)
     except OSError:
         return None  # read_table_file says why
     known = con.execute(
@@ -326,14 +295,13 @@ def _known_file(con: duckdb.DuckDBPyConnection, contract: Contract, path: Path) 
 
 
 def _refuse_shrink(
-    con: duckdb.DuckDBPyConnection, name: str, table_file: TableFile | KnownFile, min_rows_share: float
+    con: duckdb.DuckDBPyConnection, name: str, table_file: TableFile | KnownFile, min_rows_share: float, rows: int
 ) -> None:
     current = con.execute(
         f"select l.rows_read, l.delivery, l.file_sha256 from {RAW}.current_loads c join {RAW}.loads l using (load_id) "
         "where c.table_name = ?",
         [name],
     ).fetchall()
-    rows = table_file.rows
     if current and current[0][2] == table_file.sha256:
         return  # the file in force, delivered again: nothing shrank
     before = f"; the current load (delivery {current[0][1]}) has {current[0][0]:,} rows" if current else ""
@@ -356,45 +324,154 @@ def _load_system(
     pii_key: bytes,
     delivery: str,
     now: datetime,
+    accept_shrink: frozenset[str] = frozenset(),
+    min_rows_share: float = MIN_ROWS_SHARE,
 ) -> SystemLoad:
     missing = [name for name, table_file in read.items() if table_file is None]
+    scrubber = Scrubber(pii_key, _register_names(con, read))
     con.execute("begin transaction")
     try:
-        accepted_keys: dict[str, set[str]] = {}
+        sql.install_hash(con, pii_key)
+        scrubber.install(con)
+        loads_of: dict[str, int] = {}  # table → its load in this delivery (new or reused)
         loads = []
         for name, table_file in read.items():  # contract order: parents first
             if table_file is None:
                 continue
             contract = load_contracts()[name]
-            for ref in contract.references:
-                if ref.table not in accepted_keys:
-                    accepted_keys[ref.table] = _current_keys(con, load_contracts()[ref.table])
-            load = _load_table(con, contract, table_file, accepted_keys, pii_key, delivery, now)
+            shrink = None if {name, name.split(".")[1]} & accept_shrink else min_rows_share
+            load = _load_table(con, contract, table_file, loads_of, scrubber, delivery, now, shrink)
+            loads_of[name] = load.load_id
             loads.append(load)
         con.execute(
             f"insert into {RAW}.applied_deliveries values (?, ?, ?, ?)", [delivery, system, str(delivery_dir), now]
         )
+        _drop_temporary(con)
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
+    finally:
+        for table_file in read.values():
+            if isinstance(table_file, TableFile):
+                table_file.close()
+        _drop_temporary(con)
+        scrubber.remove(con)
+    log.info("%s: %s", system, scrubber.summary())
     return SystemLoad(system=system, delivery=delivery, tables=loads, missing=missing, applied_at=now)
+
+
+def _drop_temporary(con: duckdb.DuckDBPyConnection) -> None:
+    for view in ("kaohe_s",):
+        con.execute(f"drop view if exists {view}")
+    for table in ("kaohe_viol", "kaohe_src"):
+        con.execute(f"drop table if exists {table}")
+    sql.drop_hash(con)
+    for name in ("kaohe_workbook", "kaohe_lines"):
+        try:
+            con.unregister(name)
+        except Exception:  # noqa: BLE001 - nothing registered under that name
+            pass
+
+
+def _register_names(con: duckdb.DuckDBPyConnection, read: dict[str, TableFile | KnownFile | None]) -> frozenset[str]:
+    """The person names of the register as delivered (staffing.persons of this delivery): they
+    are replaced in the staffing tables' columns outside the contract (docs/architecture.md)."""
+    persons = read.get("staffing.persons")
+    if not isinstance(persons, TableFile):
+        return frozenset()
+    header = next((h for h, c in persons.rename.items() if c == "name"), None)
+    if header is None:
+        return frozenset()
+    try:
+        rows = con.execute(
+            f"select distinct {sql.stripped(f'c{persons.position(header)}')} from {persons.relation(con)}"
+        ).fetchall()
+    except duckdb.Error:
+        return frozenset()  # the file is refused when it is loaded, with its reason
+    return frozenset(n for (n,) in rows if n)
+
+
+def _stage(con: duckdb.DuckDBPyConnection, contract: Contract, table_file: TableFile, scrubber: Scrubber) -> int:
+    """The rows of a file as text in a temporary table `kaohe_src` (contract columns stripped,
+    '' = null; columns outside the contract as delivered), personal data already replaced in
+    every text cell; `kaohe_s` adds `_row` (position in the file) and `_line`. Returns the rows."""
+    rename = table_file.rename
+    staffing = contract.system == "staffing"
+    whole = {h for h in table_file.extra_columns if contract.is_personal_header(h)}
+    exprs = []
+    for column in contract.columns:
+        header = next((h for h, c in rename.items() if c == column.name), None)
+        expr = "''" if header is None else sql.stripped(f"c{table_file.position(header)}")
+        if column.id_scan and not column.pii:
+            expr = scrubber.ids(expr)
+        exprs.append(f"{expr} as {sql.ident(column.name)}")
+    for j, header in enumerate(table_file.extra_columns):
+        expr = f"coalesce(c{table_file.position(header)}, '')"
+        if header not in whole:  # a personal column is hashed whole when written
+            expr = scrubber.ids(expr)
+            if staffing:
+                expr = scrubber.names(expr)
+        exprs.append(f"{expr} as {sql.ident(f'_x{j}')}")
+    if table_file.arrow is not None:
+        exprs.append("_line")
+    try:
+        con.execute(f"create or replace temp table kaohe_src as select {', '.join(exprs)} from {table_file.relation(con)}")
+    except duckdb.Error as exc:
+        if table_file.csv is not None:
+            table_file.record_lines()  # names the short or damaged lines, as the csv module counts them
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UnreadableFile(table_file.path, f"not a well-formed CSV table ({first})") from None
+    # Rows inserted in a transaction get row ids from a high base, in insertion (= file) order.
+    rows, base = con.execute("select count(*), coalesce(min(rowid), 0) from kaohe_src").fetchall()[0]
+    row = f"(rowid - {int(base)})"
+    scrubber.scanned += rows * (len(exprs) - (table_file.arrow is not None))
+    if table_file.arrow is not None:
+        con.execute(f"create or replace temp view kaohe_s as select {row} as _row, * from kaohe_src")
+    elif rows + 1 == table_file.physical_lines:  # no record spans two lines: line = position + 2
+        con.execute(f"create or replace temp view kaohe_s as select {row} as _row, *, {row} + 2 as _line from kaohe_src")
+    else:  # a cell holds a line break (or the file is damaged): the csv module counts the lines
+        import pyarrow as pa
+
+        lines = table_file.record_lines()
+        if len(lines) != rows:
+            raise UnreadableFile(table_file.path, f"DuckDB read {rows:,} rows where the csv module counts {len(lines):,}")
+        con.register("kaohe_lines", pa.table({"i": np.arange(rows, dtype=np.int64), "line": lines}))
+        con.execute(
+            f"create or replace temp view kaohe_s as select s.rowid - {int(base)} as _row, s.*, l.line as _line "
+            f"from kaohe_src s join kaohe_lines l on l.i = s.rowid - {int(base)}"
+        )
+    return rows
+
+
+def _parents(con: duckdb.DuckDBPyConnection, contract: Contract, loads_of: dict[str, int]) -> dict[str, str]:
+    """Each referenced table's accepted keys (column `k`): those of its load in this delivery,
+    else of its load in force (none: every reference dangles)."""
+    parents = {}
+    for ref in contract.references:
+        parent = load_contracts()[ref.table]
+        key = " || '+' || ".join(sql.ident(raw_column(parent, c)) for c in parent.key)
+        if ref.table in loads_of:
+            load = str(int(loads_of[ref.table]))
+        else:
+            load = f"(select load_id from {RAW}.current_loads where table_name = {sql.lit(ref.table)})"
+        parents[ref.table] = f"(select {key} as k from {RAW}.{raw_table(parent)} where _load_id = {load})"
+    return parents
 
 
 def _load_table(
     con: duckdb.DuckDBPyConnection,
     contract: Contract,
     table_file: TableFile | KnownFile,
-    accepted_keys: dict[str, set[str]],
-    pii_key: bytes,
+    loads_of: dict[str, int],
+    scrubber: Scrubber,
     delivery: str,
     now: datetime,
+    min_rows_share: float | None,
 ) -> TableLoad:
     name = contract.name
     if isinstance(table_file, KnownFile):  # these bytes were loaded before: that load is reused
         load_id = table_file.load_id
-        if name in _referenced_tables():
-            accepted_keys[name] = _accepted_keys_of_load(con, contract, load_id)
         _make_current(con, name, load_id, delivery, now, reused=True)
         violations = con.execute(f"select count(*) from {RAW}.quarantine where load_id = ?", [load_id]).fetchall()[0][0]
         return TableLoad(
@@ -402,122 +479,71 @@ def _load_table(
             violations, reused=True,
         )  # fmt: skip
 
+    rows = _stage(con, contract, table_file, scrubber)
+    if min_rows_share is not None:
+        _refuse_shrink(con, name, table_file, min_rows_share, rows)
     load_id = con.execute(f"select coalesce(max(load_id), 0) + 1 from {RAW}.loads").fetchall()[0][0]
-    referenced = name in _referenced_tables()
-    keys: list[pd.Series] = []
-    accepted = violations = 0
-    reasons: dict[str, int] = {}
-    for chunk in table_file.chunks():  # a chunk at a time: a table's cells are never all in memory at once
-        frame = chunk.frame
-        result = validate(contract, frame, accepted_keys, duplicate_keys=table_file.duplicate_keys)
-        rejected = result.rejected
-        good = normalise(contract, frame[~rejected])
-        if referenced:  # the keys later tables of the delivery are checked against
-            keys.append(key_values(good, contract.key))
-        masked = mask_personal(contract, good, pii_key)
-        masked.columns = raw_columns(contract)
-        lines = table_file.lines[chunk.start : chunk.start + len(frame)]
-        masked["_load_id"] = load_id
-        masked["_file"] = str(table_file.path)
-        masked["_line"] = lines[~rejected]
-        masked["_file_sha256"] = table_file.sha256
-        masked["_loaded_at"] = now
-        masked["_extra"] = (
-            extra_json(chunk.extra, table_file.personal_extra, pii_key)[~rejected] if chunk.extra is not None else None
-        )
-        con.register("incoming", masked)
-        con.execute(f"insert into {RAW}.{raw_table(contract)} by name select * from incoming")
-        con.unregister("incoming")
-        found = result.violations
-        if len(found):
-            _quarantine(con, contract, table_file, lines, frame, found, rejected, load_id, delivery, pii_key)
-            for reason, count in found["reason"].value_counts().items():
-                reasons[reason] = reasons.get(reason, 0) + int(count)
-        accepted += int((~rejected).sum())
-        violations += len(found)
-    if referenced:
-        accepted_keys[name] = set(pd.concat(keys)) if keys else set()
-    rows = table_file.rows
+    con.execute(
+        f"create or replace temp table kaohe_viol as {sql.violations_sql(contract, 'kaohe_s', _parents(con, contract, loads_of))}"
+    )
+    file = str(table_file.path)
+    extras = [(h, f"_x{j}") for j, h in enumerate(table_file.extra_columns)]
+    whole = frozenset(h for h in table_file.extra_columns if contract.is_personal_header(h))
+    extra = sql.extra_json_expr(extras, whole) if extras else "null"
+    columns = ", ".join(sql.ident(c) for c in raw_columns(contract))
+    values = ", ".join(sql.normalised_expr(c) for c in contract.columns)
+    con.execute(
+        f"insert into {RAW}.{raw_table(contract)} ({columns}, _load_id, _file, _line, _file_sha256, _loaded_at, _extra) "
+        f"select {values}, ?, ?, _line, ?, ?, {extra} from kaohe_s s "
+        "where not exists (select 1 from kaohe_viol v where v._row = s._row)",
+        [load_id, file, table_file.sha256, now],
+    )
+    counts = dict(con.execute("select reason, count(*) from kaohe_viol group by reason").fetchall())
+    rejected = con.execute("select count(distinct _row) from kaohe_viol").fetchall()[0][0]
+    if counts:
+        _quarantine(con, contract, file, load_id, delivery)
     con.execute(
         f"insert into {RAW}.loads (load_id, delivery, system, table_name, file, file_sha256, encoding, loaded_at, "
         "rows_read, rows_accepted, rows_rejected) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            load_id,
-            delivery,
-            contract.system,
-            name,
-            str(table_file.path),
-            table_file.sha256,
-            table_file.encoding,
-            now,
-            rows,
-            accepted,
-            rows - accepted,
-        ],
-    )
+        [load_id, delivery, contract.system, name, file, table_file.sha256, table_file.encoding, now, rows,
+         rows - rejected, rejected],
+    )  # fmt: skip
     _make_current(con, name, load_id, delivery, now, reused=False)
-    log.info("%s: %d rows, %d accepted, %d rejected", name, rows, accepted, rows - accepted)
+    log.info("%s: %d rows, %d accepted, %d rejected", name, rows, rows - rejected, rejected)
     return TableLoad(
-        name,
-        str(table_file.path),
-        load_id,
-        rows,
-        accepted,
-        rows - accepted,
-        violations,
-        reused=False,
-        reasons=reasons,
+        name, file, load_id, rows, rows - rejected, rejected, int(sum(counts.values())), reused=False,
+        reasons={r: int(n) for r, n in counts.items()},
+    )  # fmt: skip
+
+
+def _quarantine(con: duckdb.DuckDBPyConnection, contract: Contract, file: str, load_id: int, delivery: str) -> None:
+    """The violations (one row each) and the rejected rows whole, personal columns hashed."""
+    con.execute(
+        f"insert into {RAW}.quarantine (load_id, delivery, system, table_name, file, line, column_name, value, reason) "
+        "select ?, ?, ?, ?, ?, s._line, v.column_name, v.value, v.reason from kaohe_viol v join kaohe_s s using (_row) "
+        "order by v._row, v.column_name, v.reason",
+        [load_id, delivery, contract.system, contract.name, file],
     )
-
-
-@cache
-def _referenced_tables() -> frozenset[str]:
-    """The tables whose accepted keys another table's references are checked against."""
-    return frozenset(ref.table for contract in load_contracts().values() for ref in contract.references)
-
-
-def _quarantine(con, contract, table_file, lines, frame, violations, rejected, load_id, delivery, pii_key) -> None:
-    """The violations and the rejected rows of one chunk (`lines`: the file lines of its rows)."""
-    pii = {c.name for c in contract.columns if c.pii}
-    values = violations["value"].astype(str).to_numpy(dtype=object).copy()
-    involves_pii = violations["column"].map(lambda c: bool(pii & set(c.split("+")))).to_numpy()
-    if involves_pii.any():
-        masked_all = mask_personal(contract, frame.iloc[np.unique(violations["row"])], pii_key)
-        for i in np.flatnonzero(involves_pii):
-            row, columns = violations["row"].iat[i], violations["column"].iat[i].split("+")
-            values[i] = "+".join(masked_all.loc[row, c] for c in columns)
-    quarantine = pd.DataFrame(
-        {
-            "load_id": load_id,
-            "delivery": delivery,
-            "system": contract.system,
-            "table_name": contract.name,
-            "file": str(table_file.path),
-            "line": lines[violations["row"].to_numpy()],
-            "column_name": violations["column"].to_numpy(),
-            "value": values,
-            "reason": violations["reason"].to_numpy(),
-        }
-    )
-    rows = np.flatnonzero(rejected)
-    masked_rows = mask_personal(contract, frame.iloc[rows], pii_key)
-    masked_rows.columns = raw_columns(contract)
+    cells = ", ".join(sql.masked(contract, c) for c in contract.column_names)
+    rejected = con.execute(
+        f"select _line, {cells} from kaohe_s where _row in (select _row from kaohe_viol) order by _row"
+    ).fetchall()
+    names = raw_columns(contract)
     full = pd.DataFrame(
         {
             "load_id": load_id,
             "system": contract.system,
             "table_name": contract.name,
-            "file": str(table_file.path),
-            "line": lines[rows],
-            "row_json": [json.dumps(r, ensure_ascii=False) for r in masked_rows.to_dict("records")],
+            "file": file,
+            "line": [r[0] for r in rejected],
+            "row_json": [json.dumps(dict(zip(names, r[1:], strict=True)), ensure_ascii=False) for r in rejected],
         }
     )
-    con.register("q", quarantine)
-    con.execute(f"insert into {RAW}.quarantine by name select * from q")
-    con.unregister("q")
-    con.register("qr", full)
-    con.execute(f"insert into {RAW}.quarantine_rows by name select * from qr")
-    con.unregister("qr")
+    con.register("kaohe_rejected", full)
+    try:
+        con.execute(f"insert into {RAW}.quarantine_rows by name select * from kaohe_rejected")
+    finally:
+        con.unregister("kaohe_rejected")
 
 
 def _make_current(con, table_name: str, load_id: int, delivery: str, now: datetime, reused: bool) -> None:

@@ -1,31 +1,32 @@
-"""Read one delivered table file (CSV in UTF-8 or GB18030/GBK, or XLSX) into text cells.
+"""Find, sniff and open one delivered table file (CSV in UTF-8 or GB18030/GBK, or XLSX) for DuckDB.
 
-The result has the contract's column names (English or Chinese headers accepted), '' for empty
-cells, and the file line of every row. A file that cannot be read as a whole raises
-`UnreadableFile` with one message naming the file and the problem.
+DuckDB reads the rows (`read_csv` with every column as text); Python touches only what DuckDB
+cannot read: a GB18030/GBK file is transcoded to UTF-8 by streaming, a workbook goes through
+fastexcel into Arrow. A file that cannot be read as a whole raises `UnreadableFile` with one
+message naming the file and the problem.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
-import re
+import os
+import tempfile
 from array import array
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
-from functools import cached_property
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import numpy as np
-import pandas as pd
 
-from dagster_project.core.national_codes import holds_id_numbers
-from dagster_project.ingest.contracts import Contract, all_filled, check_header, key_values, one_line_each
+from dagster_project.ingest.contracts import Contract, check_header
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
+BLOCK = 16 << 20  # bytes read at a time: a file is never in memory whole
 
 
 class UnreadableFile(Exception):
@@ -37,76 +38,6 @@ class UnreadableFile(Exception):
         self.problem = problem
 
 
-CHUNK_ROWS = 250_000  # rows checked and written at a time: a table's cells are never all in memory
-
-
-@dataclass
-class Chunk:
-    start: int  # position of the chunk's first row among the file's rows
-    frame: pd.DataFrame  # contract columns as text, '' = null, stripped; index 0..n-1
-    extra: pd.DataFrame | None  # the columns outside the contract (as delivered), when the file has any
-
-
-@dataclass
-class TableFile:
-    """A delivered table file, read and checked as a whole (encoding, structure, header, row
-    count, duplicated keys), whose rows are then taken a chunk at a time (`chunks`): a table of
-    16 M rows never sits in memory as Python strings at once."""
-
-    path: Path
-    sha256: str
-    encoding: str  # utf-8 | gb18030 | xlsx
-    contract: Contract
-    header: list[str]  # as delivered
-    lines: np.ndarray  # file line of each row (header = line 1)
-    personal_extra: frozenset[str]  # columns outside the contract that may hold personal data
-    duplicate_keys: frozenset[str]  # complete keys (as key_values renders them) on more than one row
-    _source: RawChunks
-    chunk_rows: int = CHUNK_ROWS
-
-    @property
-    def rows(self) -> int:
-        return len(self.lines)
-
-    @cached_property
-    def _columns(self) -> tuple[dict[str, str], list[str], list[str]]:
-        rename, missing = check_header(self.contract, self.header)
-        return rename, missing, [h for h in self.header if h not in rename]
-
-    @property
-    def extra_columns(self) -> list[str]:
-        return self._columns[2]
-
-    def chunks(self) -> Iterator[Chunk]:
-        rename, missing, extra_cols = self._columns
-        start = 0
-        for raw in self._source(None, self.chunk_rows):
-            raw = raw.reset_index(drop=True)
-            extra = raw[extra_cols].astype(str) if extra_cols else None
-            frame = raw[list(rename)].rename(columns=rename)
-            for column in missing:
-                frame[column] = ""
-            yield Chunk(start, _strip_cells(frame[self.contract.column_names].astype(object)), extra)
-            start += len(raw)
-        if start != self.rows:  # the file is held in memory: only a reader bug could get here
-            raise UnreadableFile(self.path, f"read {start:,} rows where the whole-file check counted {self.rows:,}")
-
-    @property
-    def frame(self) -> pd.DataFrame:
-        """All rows at once (small files and tests; loading goes a chunk at a time)."""
-        return _concat([c.frame for c in self.chunks()], self.contract.column_names)
-
-    @property
-    def extra(self) -> pd.DataFrame | None:
-        return _concat([c.extra for c in self.chunks()], self.extra_columns) if self.extra_columns else None
-
-
-def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
-    if not frames:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
-    return pd.concat(frames, ignore_index=True)
-
-
 def find_table_file(folder: Path, contract: Contract) -> Path | None:
     for suffix in TABLE_SUFFIXES:
         path = folder / f"{contract.table}{suffix}"
@@ -115,16 +46,76 @@ def find_table_file(folder: Path, contract: Contract) -> Path | None:
     return None
 
 
+@dataclass
+class TableFile:
+    """A delivered table file, sniffed and checked as a whole (encoding, header); DuckDB reads
+    its rows from `csv` (UTF-8, transcoded if need be) or from `arrow` (a workbook)."""
+
+    path: Path
+    sha256: str
+    encoding: str  # utf-8 | gb18030 | xlsx
+    contract: Contract
+    header: list[str]  # as delivered
+    csv: Path | None = None  # the UTF-8 text DuckDB reads
+    physical_lines: int = 0  # lines of the text, blank lines at its end left out
+    arrow: object | None = None  # pyarrow.Table of a workbook: c0.. as text, and _line
+    _temporary: Path | None = field(default=None, repr=False)
+
+    @property
+    def rename(self) -> dict[str, str]:
+        return check_header(self.contract, self.header)[0]
+
+    @property
+    def missing(self) -> list[str]:
+        return check_header(self.contract, self.header)[1]
+
+    @property
+    def extra_columns(self) -> list[str]:
+        rename = self.rename
+        return [h for h in self.header if h not in rename]
+
+    def position(self, header: str) -> int:
+        return self.header.index(header)
+
+    def relation(self, con: duckdb.DuckDBPyConnection) -> str:
+        """A relation of the rows (columns c0.. as text, in file order), for one connection."""
+        if self.arrow is not None:
+            con.register("kaohe_workbook", self.arrow)
+            return "kaohe_workbook"
+        columns = "{" + ", ".join(f"'c{i}': 'varchar'" for i in range(len(self.header))) + "}"
+        path = str(self.csv).replace("'", "''")
+        return (
+            f"read_csv('{path}', columns = {columns}, header = true, auto_detect = false, delim = ',', "
+            "quote = '\"', escape = '\"', strict_mode = true, null_padding = false, all_varchar = true)"
+        )
+
+    def record_lines(self) -> np.ndarray:
+        """The file line of every record, as Python's csv module counts them (the slow, exact
+        way, for files whose records span lines); raises on a short record or a blank line."""
+        with open(self.csv, encoding="utf-8", newline="") as stream:
+            return _record_lines(self.path, stream)[1]
+
+    def close(self) -> None:
+        if self._temporary is not None:
+            self._temporary.unlink(missing_ok=True)
+            self._temporary = None
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        while block := stream.read(BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 # A GB18030 decode of text that is not GB18030 (Big5, Shift-JIS) rarely fails: it yields
 # garbled characters instead. Real exports are Chinese text in ASCII, GB2312's punctuation rows
 # (A1–A3) and its hanzi (B0–F7); a share of other characters above this is a wrong encoding.
 IMPLAUSIBLE_SHARE = 0.10
 IMPLAUSIBLE_MIN = 5  # characters: a handful of rare name characters is not a wrong encoding
 OTHER_ENCODINGS = ("big5", "shift_jis", "euc_kr")
-
-
-def _non_ascii(text: str) -> int:
-    return len(text) - len(text.encode("ascii", "ignore"))
+SNIFF_BYTES = 1 << 20  # what a guess of the other encoding looks at
 
 
 def _plausible_gb(ch: str) -> bool:
@@ -149,89 +140,154 @@ def _suspected_encoding(data: bytes) -> str | None:
     """The other East Asian encoding that reads `data` as the most plausible text, if any."""
     best, best_share = None, 0.9
     for encoding in OTHER_ENCODINGS:
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        wide = _non_ascii(text)
-        share = sum(text.count(ch) for ch in set(text) if ord(ch) > 127 and _east_asian(ch)) / wide if wide else 0.0
+        text = data.decode(encoding, errors="ignore") if len(data) >= SNIFF_BYTES else None
+        if text is None:
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+        counts = Counter(text)
+        wide = sum(n for ch, n in counts.items() if ord(ch) > 127)
+        share = sum(n for ch, n in counts.items() if ord(ch) > 127 and _east_asian(ch)) / wide if wide else 0.0
         if share > best_share:
             best, best_share = encoding, share
     return best
 
 
-def _check_plausible_gb18030(path: Path, data: bytes, text: str) -> None:
-    wide = _non_ascii(text)
-    implausible = sum(text.count(ch) for ch in set(text) if ord(ch) > 127 and not _plausible_gb(ch))
-    if implausible >= IMPLAUSIBLE_MIN and implausible > IMPLAUSIBLE_SHARE * wide:
-        suspect = _suspected_encoding(data)
-        guess = f"it looks like {suspect.replace('_', '-').upper()}" if suspect else "the encoding is unknown"
-        raise UnreadableFile(
-            path,
-            f"read as GB18030 the text looks garbled ({implausible:,} of {wide:,} non-ASCII characters are "
-            f"not common Chinese characters or punctuation); {guess}. Re-export the table as CSV in UTF-8 or GBK",
-        )
+def _blocks(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as stream:
+        while block := stream.read(BLOCK):
+            yield block
 
 
-def _decode(path: Path, data: bytes) -> tuple[str, str]:
-    """The text of `data` (without its byte-order mark) and its encoding."""
+@dataclass
+class _Scan:
+    sha256: str
+    utf8: bool
+    newlines: int
+    ends_with_newline: bool
+    trailing_blank: int
+    bom: bool
+    empty: bool
+    bad_byte: int = -1
+
+
+def _scan(path: Path) -> _Scan:
+    """One streaming pass: the hash, whether the bytes are UTF-8, and the line breaks."""
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    utf8, first, newlines, tail, seen, bad = True, True, 0, b"", 0, -1
+    bom = empty_so_far = False
+    empty_so_far = True
+    for block in _blocks(path):
+        digest.update(block)
+        if first:
+            bom = block.startswith(b"\xef\xbb\xbf")
+            block_text = block[3:] if bom else block
+            first = False
+        else:
+            block_text = block
+        if utf8:
+            try:
+                decoder.decode(block_text)
+            except UnicodeDecodeError as exc:
+                utf8, bad = False, seen + exc.start
+        if empty_so_far and block_text.strip():
+            empty_so_far = False
+        newlines += block.count(b"\n")
+        seen += len(block_text)
+        tail = (tail + block)[-4096:]
+    if utf8:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            utf8, bad = False, seen + exc.start
+    stripped = tail.rstrip(b"\r\n")
+    trailing = tail[len(stripped) :].count(b"\n")
+    return _Scan(
+        digest.hexdigest(), utf8, newlines, tail.endswith(b"\n"), max(trailing - 1, 0), bom, empty_so_far, bad
+    )
+
+
+def _transcode(path: Path, bom: bool) -> Path:
+    """The GB18030 text of `path` as a UTF-8 file beside the system's temporary files, checked
+    to be plausible Chinese text as it goes (a Big5 file decodes as GB18030 into garbage)."""
+    decoder = codecs.getincrementaldecoder("gb18030")()
+    handle, name = tempfile.mkstemp(prefix="kaohe-", suffix=".csv")
+    out = Path(name)
+    counts: Counter[str] = Counter()
+    head = b""
     try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("gb18030")
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as sink:
+            first = True
+            for block in _blocks(path):
+                if first:
+                    block = block[3:] if bom else block
+                    head = block[:SNIFF_BYTES]
+                    first = False
+                text = decoder.decode(block)
+                counts.update(ch for ch in text if ord(ch) > 127)
+                sink.write(text)
+            sink.write(decoder.decode(b"", final=True))
     except UnicodeDecodeError as exc:
-        suspect = _suspected_encoding(data)
+        out.unlink(missing_ok=True)
+        suspect = _suspected_encoding(head)
         raise UnreadableFile(
             path,
             f"not valid UTF-8 or GB18030/GBK text (byte {exc.start})"
             + (f"; it looks like {suspect.replace('_', '-').upper()}" if suspect else "")
             + "; re-export the table as CSV in UTF-8 or GBK",
         ) from None
-    _check_plausible_gb18030(path, data, text)
-    return text, "gb18030"
+    wide = sum(counts.values())
+    implausible = sum(n for ch, n in counts.items() if not _plausible_gb(ch))
+    if implausible >= IMPLAUSIBLE_MIN and implausible > IMPLAUSIBLE_SHARE * wide:
+        out.unlink(missing_ok=True)
+        suspect = _suspected_encoding(head)
+        guess = f"it looks like {suspect.replace('_', '-').upper()}" if suspect else "the encoding is unknown"
+        raise UnreadableFile(
+            path,
+            f"read as GB18030 the text looks garbled ({implausible:,} of {wide:,} non-ASCII characters are "
+            f"not common Chinese characters or punctuation); {guess}. Re-export the table as CSV in UTF-8 or GBK",
+        )
+    return out
 
 
-RawChunks = Callable[[list[int] | None, int], Iterator[pd.DataFrame]]  # (column positions, rows) → frames
-
-
-def _read_csv(path: Path, data: bytes) -> tuple[list[str], np.ndarray, str, RawChunks]:
-    data = data.removeprefix(b"\xef\xbb\xbf")  # a UTF-8 byte-order mark, whatever the encoding proves to be
-    text, encoding = _decode(path, data)
-    if not text.strip():
-        raise UnreadableFile(path, "the file is empty (no header row)")
-    del text  # the decoded copy was for the checks; the rows are read from `data`, a chunk at a time
-
-    def stream() -> io.TextIOWrapper:
-        return io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
-
-    header, lines = _record_lines(path, stream())
-
-    def chunks(columns: list[int] | None, rows: int) -> Iterator[pd.DataFrame]:
-        names = header if columns is None else [header[i] for i in columns]
+def _header(path: Path, text_path: Path, encoding: str) -> list[str]:
+    with open(text_path, encoding=encoding, newline="") as stream:
         try:
-            with pd.read_csv(
-                stream(), dtype=str, na_filter=False, keep_default_na=False, engine="c", usecols=columns,
-                chunksize=rows,
-            ) as reader:  # fmt: skip
-                for chunk in reader:
-                    chunk.columns = names
-                    yield chunk
-        except (pd.errors.ParserError, ValueError) as exc:
-            raise UnreadableFile(path, f"not a well-formed CSV table ({str(exc).strip()})") from None
-
-    return header, lines, encoding, chunks
+            return next(csv.reader(stream), [])
+        except csv.Error as exc:
+            raise UnreadableFile(path, f"not a well-formed CSV table (line 1: {exc})") from None
 
 
-def _record_lines(path: Path, stream: io.TextIOWrapper) -> tuple[list[str], np.ndarray]:
+def _read_csv(path: Path) -> TableFile:
+    scan = _scan(path)
+    if scan.empty:
+        raise UnreadableFile(path, "the file is empty (no header row)")
+    temporary = None
+    if scan.utf8:
+        encoding, text = "utf-8", path
+        header = _header(path, path, "utf-8-sig")
+    else:
+        temporary = text = _transcode(path, scan.bom)
+        encoding = "gb18030"
+        header = _header(path, text, "utf-8")
+    lines = scan.newlines + (0 if scan.ends_with_newline else 1) - scan.trailing_blank
+    return TableFile(
+        path, scan.sha256, encoding, None, header, csv=text, physical_lines=lines, _temporary=temporary  # type: ignore[arg-type]
+    )
+
+
+def _record_lines(path: Path, stream: io.TextIOBase) -> tuple[list[str], np.ndarray]:
     """The header and the file line of every record, after checking that each record has the
-    header's number of fields: pandas pads a short row with empty cells, silently, and a
-    truncated export ends in a short row. Blank lines at the end are ignored."""
+    header's number of fields (a truncated export ends in a short row). Blank lines at the end
+    are ignored; a blank line inside the table is a damaged file."""
     reader = csv.reader(stream)
     lines, short, blank = array("q"), [], []
     try:
         header = next(reader, [])
+        if header and header[0].startswith("\ufeff"):
+            header[0] = header[0][1:]
         width = len(header)
         for record in reader:
             if not record:
@@ -255,163 +311,86 @@ def _record_lines(path: Path, stream: io.TextIOWrapper) -> tuple[list[str], np.n
     return header, np.frombuffer(lines, dtype=np.int64) if lines else np.zeros(0, dtype=np.int64)
 
 
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value != value:
-            return ""
-        text = repr(value)  # the shortest text that reads back as this float: 123.45, not 123.4500000001
-        if "e" in text or "E" in text:
-            text = format(Decimal(text), "f")
-        return text[:-2] if text.endswith(".0") else text
-    return str(value).strip()
+def _read_xlsx(path: Path) -> TableFile:
+    import fastexcel
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
-
-def _read_xlsx(path: Path) -> tuple[list[str], np.ndarray, RawChunks]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
+    sha256 = sha256_of(path)
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-        raise UnreadableFile(path, f"not a readable XLSX workbook ({exc})") from None
-    except Exception as exc:  # zipfile.BadZipFile and friends from a truncated file
+        sheet = fastexcel.read_excel(path).load_sheet(0, header_row=None, dtypes="string")
+        table = sheet.to_arrow()
+    except Exception as exc:  # fastexcel's own errors for a damaged or non-XLSX file
         raise UnreadableFile(path, f"not a readable XLSX workbook ({type(exc).__name__}: {exc})") from None
-    try:
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        header_row = next(rows, None)
-        if header_row is None:
-            raise UnreadableFile(path, "the first sheet is empty (no header row)")
-        header = [_cell_text(h) for h in header_row]
-        width = len(header)
-        records, lines = [], []
-        for line, row in enumerate(rows, start=2):
-            cells = [_cell_text(v) for v in row[:width]]
-            if not any(cells):
-                continue
-            records.append(cells + [""] * (width - len(cells)))
-            lines.append(line)
-    except UnreadableFile:
-        raise
-    except Exception as exc:
-        raise UnreadableFile(path, f"the workbook is damaged ({type(exc).__name__}: {exc})") from None
-    finally:
-        workbook.close()
-    # A sheet holds at most 1,048,576 rows: read whole, then handed out in chunks like a CSV's.
-    frame = pd.DataFrame(records or None, columns=range(width), dtype=object)
-
-    def chunks(columns: list[int] | None, rows: int) -> Iterator[pd.DataFrame]:
-        part = frame if columns is None else frame[columns]
-        names = header if columns is None else [header[i] for i in columns]
-        for start in range(0, len(part), rows):
-            yield part.iloc[start : start + rows].set_axis(names, axis=1)
-
-    return header, np.asarray(lines, dtype=np.int64), chunks
-
-
-def read_table_file(path: Path, contract: Contract, chunk_rows: int | None = None) -> TableFile:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UnreadableFile(path, f"cannot be opened ({exc.strerror})") from None
-    sha256 = hashlib.sha256(data).hexdigest()
-    chunk_rows = chunk_rows or CHUNK_ROWS
-    if path.suffix == ".xlsx":
-        del data
-        header, lines, chunks = _read_xlsx(path)
-        encoding = "xlsx"
-    else:
-        header, lines, encoding, chunks = _read_csv(path, data)
-    _refuse_repeated_columns(path, contract, header)
-    rename, missing = check_header(contract, header)
-    required_missing = [c for c in missing if contract.column(c).required]
-    if required_missing:
-        raise UnreadableFile(
-            path,
-            "required column(s) missing from the header: "
-            + ", ".join(f"{c} [{contract.column(c).zh}]" for c in required_missing),
+    if table.num_rows == 0:
+        raise UnreadableFile(path, "the first sheet is empty (no header row)")
+    # A date cell reads as 'YYYY-MM-DD 00:00:00': its date is the cell (a time of day is no
+    # part of any contract column).
+    cells = [
+        pc.replace_substring_regex(
+            pc.utf8_trim_whitespace(pc.fill_null(table.column(i), "")),
+            r"^([0-9]{4}-[0-9]{2}-[0-9]{2}) [0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?$",
+            r"\1",
         )
-    personal_extra, duplicate_keys = _scan_keys_and_extra(contract, header, rename, chunks, chunk_rows)
-    return TableFile(
-        path=path,
-        sha256=sha256,
-        encoding=encoding,
-        contract=contract,
-        header=header,
-        lines=lines,
-        personal_extra=personal_extra,
-        duplicate_keys=duplicate_keys,
-        _source=chunks,
-        chunk_rows=chunk_rows,
+        for i in range(table.num_columns)
+    ]
+    cells = [_shortest_numbers(c) for c in cells]
+    header = [str(h) for h in (c[0].as_py() for c in cells)]
+    # The header's width: trailing unnamed columns of a sheet are no columns.
+    while header and header[-1] == "":
+        header.pop()
+    width = len(header)
+    body = [c.slice(1) for c in cells[:width]]
+    filled = np.zeros(table.num_rows - 1, dtype=bool)
+    for column in body:
+        filled |= pc.not_equal(column, "").to_numpy(zero_copy_only=False)
+    keep = np.flatnonzero(filled)
+    arrays = [pc.take(c, pa.array(keep)) for c in body]
+    lines = pa.array(keep + 2, type=pa.int64())
+    arrow = pa.table([*arrays, lines], names=[*(f"c{i}" for i in range(width)), "_line"])
+    return TableFile(path, sha256, "xlsx", None, header, arrow=arrow)  # type: ignore[arg-type]
+
+
+# A number cell printed with 17 significant digits ('12440663.970000001'): the shortest text that
+# reads back as the same double is what the spreadsheet shows (and what Python's repr gives).
+_FLOAT_NOISE = r"^-?[0-9]+\.[0-9]+$"
+
+
+def _shortest_numbers(column):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    noisy = pc.and_(
+        pc.match_substring_regex(column, _FLOAT_NOISE),
+        pc.greater_equal(pc.utf8_length(column), 17),
     )
+    if not pc.any(noisy).as_py():
+        return column
+    shortest = pc.cast(pc.cast(pc.if_else(noisy, column, "0"), pa.float64()), pa.string())
+    return pc.if_else(noisy, shortest, column)
 
 
-def _scan_keys_and_extra(
-    contract: Contract, header: list[str], rename: dict[str, str], chunks: RawChunks, chunk_rows: int
-) -> tuple[frozenset[str], frozenset[str]]:
-    """What must be known of the whole file before its first chunk is written: which columns
-    outside the contract may hold personal data (by name, or an ID number in any cell), and
-    which complete keys occur on more than one row (all of those rows are `duplicate_key`).
-    One pass over the key and extra columns keeps a 64-bit hash per row; only hashes seen twice
-    are checked again against the keys' text, so a hash collision never makes a duplicate."""
-    position = {column: i for i, column in enumerate(header)}
-    key_positions = [next((position[h] for h, c in rename.items() if c == k), None) for k in contract.key]
-    extra_positions = [i for i, h in enumerate(header) if h not in rename]
-    personal = {header[i] for i in extra_positions if contract.is_personal_header(header[i])}
-    if None in key_positions:  # an optional key column not delivered: no key is complete
-        key_positions = []
-    columns = sorted({*key_positions, *extra_positions})
-    if not columns:
-        return frozenset(personal), frozenset()
-
-    def keys_of(raw: pd.DataFrame) -> pd.Series:
-        keys = _strip_cells(raw.iloc[:, [columns.index(p) for p in key_positions]].astype(object))
-        keys.columns = list(contract.key)
-        return key_values(keys, contract.key)[all_filled(keys, contract.key)]
-
-    hashes = []
-    for raw in chunks(columns, chunk_rows):
-        for i in extra_positions:
-            if header[i] not in personal and holds_id_numbers(raw.iloc[:, columns.index(i)]):
-                personal.add(header[i])
-        if key_positions:
-            hashes.append(pd.util.hash_array(keys_of(raw).to_numpy(dtype=object)))
-    if not hashes:
-        return frozenset(personal), frozenset()
-    seen = np.sort(np.concatenate(hashes))
-    twice = np.unique(seen[1:][seen[1:] == seen[:-1]])
-    if not len(twice):
-        return frozenset(personal), frozenset()
-    candidates = []
-    for raw in chunks(columns, chunk_rows):
-        keys = keys_of(raw)
-        candidates.append(keys[np.isin(pd.util.hash_array(keys.to_numpy(dtype=object)), twice)])
-    counts = pd.concat(candidates).value_counts()
-    return frozenset(personal), frozenset(counts.index[counts > 1])
-
-
-_ANY_SPACE = re.compile(r"[^\S\n]")  # any whitespace (str.isspace) but the line break: a fast scan
-_EDGE_SPACE = re.compile(r"^[^\S\n]|[^\S\n]$", re.MULTILINE)  # whitespace at a line's ends
-
-
-def _strip_cells(frame: pd.DataFrame) -> pd.DataFrame:
-    """Every cell without leading or trailing whitespace, as str.strip() leaves it. A column is
-    stripped only when one of its cells needs it — found by one regex scan of the column joined
-    a cell per line (exports rarely pad cells, and stripping every cell in Python is slow)."""
-    for column in frame.columns:
-        text = one_line_each(frame[column])
-        if text is None or (_ANY_SPACE.search(text) and _EDGE_SPACE.search(text)):
-            frame[column] = frame[column].str.strip()
-    return frame
+def read_table_file(path: Path, contract: Contract) -> TableFile:
+    if not os.access(path, os.R_OK):
+        try:
+            path.open("rb").close()
+        except OSError as exc:
+            raise UnreadableFile(path, f"cannot be opened ({exc.strerror})") from None
+    table = _read_xlsx(path) if path.suffix == ".xlsx" else _read_csv(path)
+    table.contract = contract
+    try:
+        _refuse_repeated_columns(path, contract, table.header)
+        required_missing = [c for c in table.missing if contract.column(c).required]
+        if required_missing:
+            raise UnreadableFile(
+                path,
+                "required column(s) missing from the header: "
+                + ", ".join(f"{c} [{contract.column(c).zh}]" for c in required_missing),
+            )
+    except UnreadableFile:
+        table.close()
+        raise
+    return table
 
 
 def _refuse_repeated_columns(path: Path, contract: Contract, header: list[str]) -> None:
