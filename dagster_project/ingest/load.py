@@ -9,6 +9,7 @@ system, and nothing of that system is written.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -17,18 +18,16 @@ import re
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from dagster_project.core.settings import MIN_ROWS_SHARE
 from dagster_project.ingest import sql
 from dagster_project.ingest.contracts import Contract, load_contracts
 from dagster_project.ingest.personal import Scrubber
-from dagster_project.ingest.readers import TableFile, UnreadableFile, find_table_file, read_table_file, sha256_of
+from dagster_project.ingest.readers import TableFile, UnreadableFile, find_table_file, read_table_file, sha256_of, stage
 
 log = logging.getLogger(__name__)
 
@@ -368,10 +367,8 @@ def _drop_temporary(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(f"drop table if exists {table}")
     sql.drop_hash(con)
     for name in ("kaohe_workbook", "kaohe_lines"):
-        try:
+        with contextlib.suppress(Exception):  # nothing registered under that name
             con.unregister(name)
-        except Exception:  # noqa: BLE001 - nothing registered under that name
-            pass
 
 
 def _register_names(con: duckdb.DuckDBPyConnection, read: dict[str, TableFile | KnownFile | None]) -> frozenset[str]:
@@ -390,58 +387,6 @@ def _register_names(con: duckdb.DuckDBPyConnection, read: dict[str, TableFile | 
     except duckdb.Error:
         return frozenset()  # the file is refused when it is loaded, with its reason
     return frozenset(n for (n,) in rows if n)
-
-
-def _stage(con: duckdb.DuckDBPyConnection, contract: Contract, table_file: TableFile, scrubber: Scrubber) -> int:
-    """The rows of a file as text in a temporary table `kaohe_src` (contract columns stripped,
-    '' = null; columns outside the contract as delivered), personal data already replaced in
-    every text cell; `kaohe_s` adds `_row` (position in the file) and `_line`. Returns the rows."""
-    rename = table_file.rename
-    staffing = contract.system == "staffing"
-    whole = {h for h in table_file.extra_columns if contract.is_personal_header(h)}
-    exprs = []
-    for column in contract.columns:
-        header = next((h for h, c in rename.items() if c == column.name), None)
-        expr = "''" if header is None else sql.stripped(f"c{table_file.position(header)}")
-        if column.id_scan and not column.pii:
-            expr = scrubber.ids(expr)
-        exprs.append(f"{expr} as {sql.ident(column.name)}")
-    for j, header in enumerate(table_file.extra_columns):
-        expr = f"coalesce(c{table_file.position(header)}, '')"
-        if header not in whole:  # a personal column is hashed whole when written
-            expr = scrubber.ids(expr)
-            if staffing:
-                expr = scrubber.names(expr)
-        exprs.append(f"{expr} as {sql.ident(f'_x{j}')}")
-    if table_file.arrow is not None:
-        exprs.append("_line")
-    try:
-        con.execute(f"create or replace temp table kaohe_src as select {', '.join(exprs)} from {table_file.relation(con)}")
-    except duckdb.Error as exc:
-        if table_file.csv is not None:
-            table_file.record_lines()  # names the short or damaged lines, as the csv module counts them
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UnreadableFile(table_file.path, f"not a well-formed CSV table ({first})") from None
-    # Rows inserted in a transaction get row ids from a high base, in insertion (= file) order.
-    rows, base = con.execute("select count(*), coalesce(min(rowid), 0) from kaohe_src").fetchall()[0]
-    row = f"(rowid - {int(base)})"
-    scrubber.scanned += rows * (len(exprs) - (table_file.arrow is not None))
-    if table_file.arrow is not None:
-        con.execute(f"create or replace temp view kaohe_s as select {row} as _row, * from kaohe_src")
-    elif rows + 1 == table_file.physical_lines:  # no record spans two lines: line = position + 2
-        con.execute(f"create or replace temp view kaohe_s as select {row} as _row, *, {row} + 2 as _line from kaohe_src")
-    else:  # a cell holds a line break (or the file is damaged): the csv module counts the lines
-        import pyarrow as pa
-
-        lines = table_file.record_lines()
-        if len(lines) != rows:
-            raise UnreadableFile(table_file.path, f"DuckDB read {rows:,} rows where the csv module counts {len(lines):,}")
-        con.register("kaohe_lines", pa.table({"i": np.arange(rows, dtype=np.int64), "line": lines}))
-        con.execute(
-            f"create or replace temp view kaohe_s as select s.rowid - {int(base)} as _row, s.*, l.line as _line "
-            f"from kaohe_src s join kaohe_lines l on l.i = s.rowid - {int(base)}"
-        )
-    return rows
 
 
 def _parents(con: duckdb.DuckDBPyConnection, contract: Contract, loads_of: dict[str, int]) -> dict[str, str]:
@@ -479,13 +424,12 @@ def _load_table(
             violations, reused=True,
         )  # fmt: skip
 
-    rows = _stage(con, contract, table_file, scrubber)
+    rows = stage(con, table_file, scrubber)
     if min_rows_share is not None:
         _refuse_shrink(con, name, table_file, min_rows_share, rows)
     load_id = con.execute(f"select coalesce(max(load_id), 0) + 1 from {RAW}.loads").fetchall()[0][0]
-    con.execute(
-        f"create or replace temp table kaohe_viol as {sql.violations_sql(contract, 'kaohe_s', _parents(con, contract, loads_of))}"
-    )
+    checks = sql.violations_sql(contract, "kaohe_s", _parents(con, contract, loads_of))
+    con.execute(f"create or replace temp table kaohe_viol as {checks}")
     file = str(table_file.path)
     extras = [(h, f"_x{j}") for j, h in enumerate(table_file.extra_columns)]
     whole = frozenset(h for h in table_file.extra_columns if contract.is_personal_header(h))
@@ -493,7 +437,8 @@ def _load_table(
     columns = ", ".join(sql.ident(c) for c in raw_columns(contract))
     values = ", ".join(sql.normalised_expr(c) for c in contract.columns)
     con.execute(
-        f"insert into {RAW}.{raw_table(contract)} ({columns}, _load_id, _file, _line, _file_sha256, _loaded_at, _extra) "
+        f"insert into {RAW}.{raw_table(contract)} "
+        f"({columns}, _load_id, _file, _line, _file_sha256, _loaded_at, _extra) "
         f"select {values}, ?, ?, _line, ?, ?, {extra} from kaohe_s s "
         "where not exists (select 1 from kaohe_viol v where v._row = s._row)",
         [load_id, file, table_file.sha256, now],

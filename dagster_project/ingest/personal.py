@@ -9,6 +9,7 @@ cell); only those, and the cells of extra staffing columns, pass through Python.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import re
@@ -106,10 +107,8 @@ class Scrubber:
 
     def remove(self, con: duckdb.DuckDBPyConnection) -> None:
         for name in (self.IDS, self.NAMES):
-            try:
+            with contextlib.suppress(duckdb.InvalidInputException, duckdb.CatalogException):
                 con.remove_function(name)
-            except (duckdb.InvalidInputException, duckdb.CatalogException):
-                pass
 
     def summary(self) -> str:
         return (

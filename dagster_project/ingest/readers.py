@@ -19,11 +19,16 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
+import pandas as pd
 
 from dagster_project.ingest.contracts import Contract, check_header
+
+if TYPE_CHECKING:
+    from dagster_project.ingest.personal import Scrubber
 
 TABLE_SUFFIXES = (".csv", ".xlsx")
 BLOCK = 16 << 20  # bytes read at a time: a file is never in memory whole
@@ -94,6 +99,16 @@ class TableFile:
         way, for files whose records span lines); raises on a short record or a blank line."""
         with open(self.csv, encoding="utf-8", newline="") as stream:
             return _record_lines(self.path, stream)[1]
+
+    def frame(self) -> pd.DataFrame:
+        """The staged rows as a frame (tests, small files): contract columns stripped ('' = null),
+        columns outside the contract as delivered (`_x0`, …), and `_line`."""
+        con = duckdb.connect()
+        try:
+            stage(con, self)
+            return con.execute("select * exclude (_row) from kaohe_s order by _row").df()
+        finally:
+            con.close()
 
     def close(self) -> None:
         if self._temporary is not None:
@@ -204,9 +219,7 @@ def _scan(path: Path) -> _Scan:
             utf8, bad = False, seen + exc.start
     stripped = tail.rstrip(b"\r\n")
     trailing = tail[len(stripped) :].count(b"\n")
-    return _Scan(
-        digest.hexdigest(), utf8, newlines, tail.endswith(b"\n"), max(trailing - 1, 0), bom, empty_so_far, bad
-    )
+    return _Scan(digest.hexdigest(), utf8, newlines, tail.endswith(b"\n"), max(trailing - 1, 0), bom, empty_so_far, bad)
 
 
 def _transcode(path: Path, bom: bool) -> Path:
@@ -274,7 +287,14 @@ def _read_csv(path: Path) -> TableFile:
         header = _header(path, text, "utf-8")
     lines = scan.newlines + (0 if scan.ends_with_newline else 1) - scan.trailing_blank
     return TableFile(
-        path, scan.sha256, encoding, None, header, csv=text, physical_lines=lines, _temporary=temporary  # type: ignore[arg-type]
+        path,
+        scan.sha256,
+        encoding,
+        None,
+        header,
+        csv=text,
+        physical_lines=lines,
+        _temporary=temporary,  # type: ignore[arg-type]
     )
 
 
@@ -411,3 +431,74 @@ def _refuse_repeated_columns(path: Path, contract: Contract, header: list[str]) 
             )
             + "; each column may appear once",
         )
+
+
+WHITESPACE = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace())  # what str.strip() takes off
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def stripped(expr: str) -> str:
+    return f"trim(coalesce({expr}, ''), '{WHITESPACE}')"
+
+
+def stage(con: duckdb.DuckDBPyConnection, table_file: TableFile, scrubber: Scrubber | None = None) -> int:
+    """The rows of a file as text in a temporary table `kaohe_src` (contract columns stripped,
+    '' = null; columns outside the contract as delivered), personal data already replaced in
+    every text cell; `kaohe_s` adds `_row` (position in the file) and `_line`. Returns the rows."""
+    contract = table_file.contract
+    rename = table_file.rename
+    staffing = contract.system == "staffing"
+    whole = {h for h in table_file.extra_columns if contract.is_personal_header(h)}
+    exprs = []
+    for column in contract.columns:
+        header = next((h for h, c in rename.items() if c == column.name), None)
+        expr = "''" if header is None else stripped(f"c{table_file.position(header)}")
+        if scrubber is not None and column.id_scan and not column.pii:
+            expr = scrubber.ids(expr)
+        exprs.append(f"{expr} as {ident(column.name)}")
+    for j, header in enumerate(table_file.extra_columns):
+        expr = f"coalesce(c{table_file.position(header)}, '')"
+        if scrubber is not None and header not in whole:  # a personal column is hashed whole when written
+            expr = scrubber.ids(expr)
+            if staffing:
+                expr = scrubber.names(expr)
+        exprs.append(f"{expr} as {ident(f'_x{j}')}")
+    if table_file.arrow is not None:
+        exprs.append("_line")
+    try:
+        con.execute(
+            f"create or replace temp table kaohe_src as select {', '.join(exprs)} from {table_file.relation(con)}"
+        )
+    except duckdb.Error as exc:
+        if table_file.csv is not None:
+            table_file.record_lines()  # names the short or damaged lines, as the csv module counts them
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UnreadableFile(table_file.path, f"not a well-formed CSV table ({first})") from None
+    # Rows inserted in a transaction get row ids from a high base, in insertion (= file) order.
+    rows, base = con.execute("select count(*), coalesce(min(rowid), 0) from kaohe_src").fetchall()[0]
+    row = f"(rowid - {int(base)})"
+    if scrubber is not None:
+        scrubber.scanned += rows * (len(exprs) - (table_file.arrow is not None))
+    if table_file.arrow is not None:
+        con.execute(f"create or replace temp view kaohe_s as select {row} as _row, * from kaohe_src")
+    elif rows + 1 == table_file.physical_lines:  # no record spans two lines: line = position + 2
+        con.execute(
+            f"create or replace temp view kaohe_s as select {row} as _row, *, {row} + 2 as _line from kaohe_src"
+        )
+    else:  # a cell holds a line break (or the file is damaged): the csv module counts the lines
+        import pyarrow as pa
+
+        lines = table_file.record_lines()
+        if len(lines) != rows:
+            raise UnreadableFile(
+                table_file.path, f"DuckDB read {rows:,} rows where the csv module counts {len(lines):,}"
+            )
+        con.register("kaohe_lines", pa.table({"i": np.arange(rows, dtype=np.int64), "line": lines}))
+        con.execute(
+            f"create or replace temp view kaohe_s as select s.rowid - {int(base)} as _row, s.*, l.line as _line "
+            f"from kaohe_src s join kaohe_lines l on l.i = s.rowid - {int(base)}"
+        )
+    return rows

@@ -31,13 +31,7 @@ from dagster_project.ingest.contracts import (
     Contract,
     ContractError,
 )
-
-# The characters str.strip() takes off a cell (Python's whitespace), for DuckDB's trim().
-WHITESPACE = "".join(ch for ch in map(chr, range(0x3001)) if ch.isspace())
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+from dagster_project.ingest.readers import ident, stripped  # noqa: F401 - one definition of each
 
 
 def lit(text: str) -> str:
@@ -46,10 +40,6 @@ def lit(text: str) -> str:
 
 def in_list(values) -> str:
     return "(" + ", ".join(lit(v) for v in values) + ")"
-
-
-def stripped(expr: str) -> str:
-    return f"trim(coalesce({expr}, ''), {lit(WHITESPACE)})"
 
 
 # --------------------------------------------------------------------------- keyed hash
@@ -224,7 +214,9 @@ def violations_sql(contract: Contract, source: str, parents: dict[str, str]) -> 
         elif rule["rule"] == "milestones":
             cols = rule["columns"]
             values = [f"({parsed_expr(columns[c])})" for c in cols]
-            decreasing = [f"coalesce({values[k]} < greatest({', '.join(values[:k])}), false)" for k in range(1, len(cols))]
+            decreasing = [
+                f"coalesce({values[k]} < greatest({', '.join(values[:k])}), false)" for k in range(1, len(cols))
+            ]
             final = f"({values[-1]} is not null and {values[-1]} <> {float(rule.get('final', 100))!r})"
             selects.append(
                 f"select _row, {lit('+'.join(cols))}, {masked_joined(contract, cols, '/')}, 'bad_milestones' "

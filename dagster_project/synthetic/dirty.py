@@ -154,7 +154,7 @@ def inject(tables: dict[str, pd.DataFrame], seed: int) -> tuple[dict[str, pd.Dat
     number = inj.tables[persons].loc[row, "id_number"]
     inj.tables[persons].loc[row, "id_number"] = number[:17] + ("0" if number[17] != "0" else "1")
     inj.record(persons, row, "id_number", "bad_check_character")
-    inj.set(persons, "gender", "男", "unknown_value", per_ok)
+    inj.set(persons, "gender", "未知", "unknown_value", per_ok)  # 男/女 are labels the contract accepts
     row = inj.pick(persons, per_ok & (inj.tables[persons]["exit_date"] == "").to_numpy())
     inj.tables[persons].loc[row, "exit_date"] = "1980-01-01"
     inj.record(persons, row, "exit_date", "bad_interval")

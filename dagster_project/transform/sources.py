@@ -125,9 +125,32 @@ def render_models(system: str, contracts: dict[str, Contract] | None = None) -> 
     return HEADER + yaml.safe_dump(spec, allow_unicode=True, sort_keys=False, width=100)
 
 
+def render_enum_macro(contracts: dict[str, Contract] | None = None) -> str:
+    """`enum_code(table, column)`: the staging expression that turns a delivered Chinese enum
+    label (docs/sources.md) into its code; raw keeps the text as delivered."""
+    lines = [
+        "{#- " + HEADER.strip("# \n") + " -#}",
+        "{% macro enum_code(table, column) -%}",
+        "{%- set labels = {",
+    ]
+    for contract in (contracts or load_contracts()).values():
+        for column in contract.columns:
+            if column.labels:
+                pairs = ", ".join(f"'{label}': '{code}'" for label, code in column.label_codes.items())
+                lines.append(f"    '{contract.name}.{column.name}': {{{pairs}}},")
+    lines += [
+        "} -%}",
+        "case {{ column }}{% for label, code in labels[table ~ '.' ~ column].items() %} "
+        "when '{{ label }}' then '{{ code }}'{% endfor %} else {{ column }} end",
+        "{%- endmacro %}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def source_files() -> dict[Path, str]:
     """Every generated file and its text."""
-    files = {}
+    files = {DBT_PROJECT_DIR / "macros" / "enum_code.sql": render_enum_macro()}
     for system in SYSTEMS:
         folder = DBT_PROJECT_DIR / "models" / "staging" / system
         files[folder / f"_{system}__sources.yml"] = render(system)

@@ -8,12 +8,12 @@ import shutil
 import yaml
 
 from dagster_project.ingest.contracts import CONTRACTS_DIR, load_contracts
-from dagster_project.transform.sources import render_models, source_files
+from dagster_project.transform.sources import render_enum_macro, render_models, source_files
 
 
 def test_committed_dbt_sources_and_staging_models_match_the_contracts():
     files = source_files()
-    assert len(files) == 6  # sources and staging models of the three systems
+    assert len(files) == 7  # sources and staging models of the three systems, the enum labels' macro
     for path, expected in files.items():
         assert path.read_text(encoding="utf-8") == expected, (
             f"{path} is stale: run `python -m dagster_project.transform.sources`"
@@ -48,9 +48,22 @@ def test_the_staging_tests_follow_the_contract(tmp_path):
     shutil.copytree(CONTRACTS_DIR, contracts)
     path = contracts / "staffing" / "units.yml"
     path.write_text(
-        path.read_text(encoding="utf-8").replace("[province, city, county]", "[province, city, county, town]")
+        path.read_text(encoding="utf-8")
+        .replace("[province, city, county]", "[province, city, county, town]")
+        .replace("[省级, 市级, 县级]", "[省级, 市级, 县级, 乡镇级]")
     )
     changed = _model(render_models("staffing", load_contracts(contracts)), "stg_staffing__units")
     assert _tests(changed, "admin_level") == [
         {"accepted_values": {"arguments": {"values": ["province", "city", "county", "town"]}}}
     ]
+
+
+def test_staging_turns_every_chinese_enum_label_into_its_code():
+    """The staging macro is generated from the contracts' labels: each label maps to its code."""
+    macro = render_enum_macro()
+    for contract in load_contracts().values():
+        for column in contract.columns:
+            for label, code in column.label_codes.items():
+                assert f"'{label}': '{code}'" in macro, (contract.name, column.name)
+    assert "'staffing.persons.gender': {'男': 'M', '女': 'F'}" in macro
+    assert "'performance.reviews.reviewer_group': {'领导评议': 'leaders', '同级互评': 'peers', " in macro

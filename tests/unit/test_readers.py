@@ -33,7 +33,7 @@ def _write(tmp_path, name: str, data: bytes):
 def test_unreadable_files_name_the_file_and_the_problem(tmp_path, name, data, problem):
     path = _write(tmp_path, name, data)
     with pytest.raises(UnreadableFile) as caught:
-        read_table_file(path, UNITS)
+        read_table_file(path, UNITS).frame()  # the rows are read (and counted) when staged
     assert str(path) in str(caught.value)
     assert problem in str(caught.value)
 
@@ -44,19 +44,19 @@ def test_chinese_headers_optional_columns_and_extra_columns(tmp_path):
         "91350100M000100Y43, 某局 ,320100,city,agency,x\n\n"
     )
     table = read_table_file(_write(tmp_path, "units.csv", text.encode("gb18030")), UNITS)
-    row = table.frame.iloc[0]
+    frame = table.frame()
+    row = frame.iloc[0]
     assert (row["unit_code"], row["unit_name"], row["abolished_on"]) == ("91350100M000100Y43", "某局", "")
     assert table.encoding == "gb18030"
-    assert table.extra.to_dict("records") == [{"备用字段": "x"}]
-    assert table.personal_extra == frozenset()
-    assert table.lines.tolist() == [2]
+    assert table.extra_columns == ["备用字段"] and frame["_x0"].tolist() == ["x"]
+    assert frame["_line"].tolist() == [2]
 
 
 def test_bom_and_line_numbers_follow_the_file(tmp_path):
     text = "\ufeff" + HEADER + ROW + ROW.replace("Y43", "Y44")
-    table = read_table_file(_write(tmp_path, "units.csv", text.encode("utf-8")), UNITS)
-    assert table.frame["unit_code"].tolist() == ["91350100M000100Y43", "91350100M000100Y44"]
-    assert table.lines.tolist() == [2, 3]
+    frame = read_table_file(_write(tmp_path, "units.csv", text.encode("utf-8")), UNITS).frame()
+    assert frame["unit_code"].tolist() == ["91350100M000100Y43", "91350100M000100Y44"]
+    assert frame["_line"].tolist() == [2, 3]
 
 
 PERSONS = load_contracts()["staffing.persons"]
@@ -85,14 +85,6 @@ def test_a_repeated_column_fails_the_file(tmp_path, header, row, problem):
     with pytest.raises(UnreadableFile, match="repeated in the header") as caught:
         read_table_file(path, PERSONS)
     assert problem in str(caught.value) and str(path) in str(caught.value)
-
-
-def test_extra_columns_that_may_hold_personal_data_are_marked(tmp_path):
-    header = PERSON_HEADER + ",身份证号码,Name (old),证件,备注"
-    row = PERSON_ROW + ",11010519491231002X,李四,11010519491231002X,调入"
-    table = read_table_file(_write(tmp_path, "persons.csv", f"{header}\n{row}\n".encode()), PERSONS)
-    # by label (身份证号码 ⊃ 身份证号), by name (Name (old) ⊃ name), by content (a valid ID number)
-    assert table.personal_extra == frozenset({"身份证号码", "Name (old)", "证件"})
 
 
 TRADITIONAL_UNITS = [
@@ -132,11 +124,11 @@ def test_rare_name_characters_in_gb18030_are_not_a_wrong_encoding(tmp_path):
         ("11320300MB0000004X", "徐州市人力资源和社会保障局", "320300", "city"),
     ])  # fmt: skip
     table = read_table_file(_write(tmp_path, "units.csv", (HEADER + rows).encode("gb18030")), UNITS)
-    assert table.encoding == "gb18030" and table.frame["unit_name"].iloc[0] == "江苏省䶮龑研究室"
+    assert table.encoding == "gb18030" and table.frame()["unit_name"].iloc[0] == "江苏省䶮龑研究室"
 
 
 def test_cells_are_stripped_of_every_kind_of_edge_whitespace(tmp_path):
-    """Only columns with a padded cell are stripped (readers._strip_cells): the ideographic space of
+    """Every cell is stripped as str.strip() strips (readers.stripped): the ideographic space of
     Chinese exports, tabs, the \\x1c–\\x1f separators str.strip() removes, and a cell with a line
     break inside quotes; untouched cells keep their text."""
     rows = [
@@ -145,7 +137,8 @@ def test_cells_are_stripped_of_every_kind_of_edge_whitespace(tmp_path):
         "91350100M000100Y45,\t某局\x1c,320100,city ,agency,,,\n",
         '91350100M000100Y46,"某局\n ",320100,city,agency,,,\n',
     ]
-    table = read_table_file(_write(tmp_path, "units.csv", (HEADER + "".join(rows)).encode()), UNITS)
-    assert table.frame["unit_name"].tolist() == ["某局", "某局", "某局", "某局"]
-    assert table.frame["admin_level"].tolist() == ["city"] * 4
-    assert table.frame["unit_code"].tolist() == [f"91350100M000100Y4{i}" for i in (3, 4, 5, 6)]
+    frame = read_table_file(_write(tmp_path, "units.csv", (HEADER + "".join(rows)).encode()), UNITS).frame()
+    assert frame["unit_name"].tolist() == ["某局", "某局", "某局", "某局"]
+    assert frame["admin_level"].tolist() == ["city"] * 4
+    assert frame["_line"].tolist() == [2, 3, 4, 6]  # the quoted line break makes the last row end on line 6
+    assert frame["unit_code"].tolist() == [f"91350100M000100Y4{i}" for i in (3, 4, 5, 6)]

@@ -8,7 +8,7 @@ final as (
         award_id,
         {{ to_int('year') }} as year,
         unit_code,
-        level,
+        {{ enum_code('performance.awards', 'level') }} as level,
         {{ text('title') }} as title,
         {{ to_date('awarded_on') }} as awarded_on,
         _load_id as load_id,

@@ -9,7 +9,7 @@ final as (
         incident_id,
         {{ to_int('year') }} as year,
         unit_code,
-        kind,
+        {{ enum_code('performance.incidents', 'kind') }} as kind,
         coalesce({{ to_double('points') }}, 0) as points,
         _load_id as load_id,
         _line as source_line

@@ -10,7 +10,7 @@ final as (
         {{ to_date('reported_on') }} as reported_on,
         {{ to_double('actual_value') }} as actual_value,
         {{ to_double('actual_pct') }} as actual_pct,
-        verified_status,
+        {{ enum_code('performance.progress', 'verified_status') }} as verified_status,
         _load_id as load_id,
         _line as source_line
     from source

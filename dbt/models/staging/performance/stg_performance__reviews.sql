@@ -7,7 +7,7 @@ final as (
     select
         {{ to_int('year') }} as year,
         unit_code,
-        reviewer_group,
+        {{ enum_code('performance.reviews', 'reviewer_group') }} as reviewer_group,
         reviewer_id,
         {{ to_double('score') }} as score,
         _load_id as load_id,

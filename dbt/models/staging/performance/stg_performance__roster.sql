@@ -8,7 +8,7 @@ final as (
         {{ to_int('year') }} as year,
         unit_code,
         group_code,
-        category,
+        {{ enum_code('performance.roster', 'category') }} as category,
         _load_id as load_id,
         _line as source_line
     from source

@@ -8,7 +8,7 @@ final as (
         task_id,
         {{ to_int('year') }} as year,
         unit_code,
-        indicator_code,
+        {{ enum_code('performance.tasks', 'indicator_code') }} as indicator_code,
         title,
         {{ text('duty_code') }} as duty_code,
         {{ text('division_code') }} as division_code,
@@ -20,7 +20,7 @@ final as (
         {{ to_double('milestone_q2') }} as milestone_q2,
         {{ to_double('milestone_q3') }} as milestone_q3,
         {{ to_double('milestone_q4') }} as milestone_q4,
-        origin,
+        {{ enum_code('performance.tasks', 'origin') }} as origin,
         {{ to_bool('approved') }} as approved,
         _load_id as load_id,
         _line as source_line

@@ -9,15 +9,15 @@ final as (
     select
         person_id_hash as person_key,
         id_number_hash as identity_key,
-        gender,
+        {{ enum_code('staffing.persons', 'gender') }} as gender,
         {{ to_date('birth_date') }} as birth_date,
         unit_code,
         {{ text('division_code') }} as division_code,
-        staffing_type,
-        position_kind,
+        {{ enum_code('staffing.persons', 'staffing_type') }} as staffing_type,
+        {{ enum_code('staffing.persons', 'position_kind') }} as position_kind,
         {{ to_date('entry_date') }} as entry_date,
         {{ to_date('exit_date') }} as exit_date,
-        status,
+        {{ enum_code('staffing.persons', 'status') }} as status,
         _load_id as load_id,
         _line as source_line
     from source
