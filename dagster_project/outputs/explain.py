@@ -14,6 +14,8 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
+from dagster_project.outputs.labels import grade_reason
+
 
 class ExplainError(Exception):
     """The snapshot or the unit cannot be found."""
@@ -173,20 +175,9 @@ def _rank_and_grade(con: duckdb.DuckDBPyConnection, unit: dict, params: dict, co
         side = "ahead of" if unit["rank_in_category"] < peer["rank_in_category"] else "behind"
         console.print(f"  tie on {unit['total_score']} with {peer['unit_code']}: {side} it by {rule}")
     share, top, low = params.get("grade1_share"), params.get("grade1_min_total"), params.get("grade3_below_total")
-    # grade1_slots is null in rows of a final ranking kept from a publication older than the column
-    k = unit.get("grade1_slots")
-    places = f"{k} = floor({share:g}·{n})" if k is not None else f"floor({share:g}·{n})"
-    grade = unit["grade"]
-    if unit["vetoed"]:
-        why = "a veto incident (一票否决) puts the unit in grade 3"
-    elif grade == 3:
-        why = f"total {unit['total_score']} is below {low:g}"
-    elif grade == 1:
-        why = f"among the first {places} non-vetoed units with total ≥ {top:g}"
-    elif unit["total_score"] >= top:
-        why = f"total ≥ {top:g}, but the {places} grade-1 places of the group went to higher ranks"
-    else:
-        why = f"total between {low:g} and {top:g}"
+    places_of = (share, n) if share is not None else None
+    why = grade_reason(unit, top, low, lang="en", places_of=places_of)
+    grade = unit["grade"] if unit["grade"] is not None else "none"
     console.print(f"[bold]grade {grade}[/bold]: {why}")
 
 

@@ -15,13 +15,26 @@ from dagster_project.transform.labels import LANGUAGES, Labels, read_labels, see
 __all__ = ["LANGUAGES", "Labels", "grade_reason", "read_labels", "seed_labels"]
 
 
-def grade_reason(row: Mapping[str, Any], grade1_min: float | None, grade3_below: float | None, lang: str = "zh") -> str:
+def grade_reason(
+    row: Mapping[str, Any],
+    grade1_min: float | None,
+    grade3_below: float | None,
+    lang: str = "zh",
+    places_of: tuple[float, int] | None = None,
+) -> str:
     """Why a unit has its grade (docs/methodology.md §9), in the office's words: the veto, the grade-3 line,
-    or the grade-1 places of the category (`grade1_slots`, null in rankings older than the column)."""
+    or the grade-1 places of the category (`grade1_slots`, null in rankings older than the column).
+    `places_of` (the grade-1 share and the category's number of units) adds how the places were counted,
+    for an auditor (kaohe explain). The one place that words a grade's reason: explain, the workbook
+    and the scorecards all call it with the published row."""
     slots = row.get("grade1_slots")
     known = slots is not None and slots == slots  # not NaN
     zh = lang == "zh"
-    places = (f"{int(slots)}个" if zh else f" ({int(slots)})") if known else ""
+    count = f"{int(slots)}" if known else ""
+    if places_of is not None:
+        share, n = places_of
+        count = f"{count} = floor({share:g}·{n})" if known else f"floor({share:g}·{n})"
+    places = (f"{count}个" if zh else f" ({count})") if count else ""
     grade = row.get("grade")
     if grade is None or grade != grade:  # an interim ranking: grades are a year-end result (§9)
         return "阶段性排名，不评定等次" if zh else "interim ranking: no grade"
