@@ -42,8 +42,8 @@ def writer_lock(warehouse: Path, wait_seconds: float | None = None) -> Iterator[
     """Hold `<warehouse>.lock` while writing.
 
     Re-entrant within a process, so a run can hold it for the whole job while each step also
-    asks for it; a second process waits up to `wait_seconds` (default KAOHE_LOCK_WAIT_SECONDS or
-    60 s), then fails with a message naming the holder.
+    asks for it; a second process waits up to `wait_seconds` (default: settings.lock_wait_seconds),
+    then fails with a message naming the holder.
     """
     wait_seconds = settings.lock_wait_seconds() if wait_seconds is None else wait_seconds
     path = lock_path(warehouse)

@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -16,7 +17,7 @@ from dagster_dbt import DbtCliResource
 from dagster_project.core.dbt_project import MANIFEST
 from dagster_project.core.resources import KaoheSettings
 from dagster_project.publish.retention import prune
-from dagster_project.publish.snapshot import publish, remove_half_built
+from dagster_project.publish.snapshot import PublishResult, publish, remove_half_built
 from dagster_project.quality.report import (
     VERDICT_BLOCKED,
     VERDICT_PASSED_NOT_PUBLISHED,
@@ -28,7 +29,7 @@ from dagster_project.quality.report import (
     run_check_outcomes,
     write_report,
 )
-from dagster_project.quality.suites import load_suites, run_suites
+from dagster_project.quality.suites import SuiteOutcome, load_suites, run_suites
 
 GROUP = "publish"
 GATE_KEY = dg.AssetKey(["publish", "quality_gate"])
@@ -77,6 +78,131 @@ def describe(failures: list[CheckOutcome]) -> str:
 SUITES = [suite["name"] for suite in load_suites()]
 
 
+def gx_outcomes(suites: list[SuiteOutcome]) -> list[CheckOutcome]:
+    """The suites' results in the quality report's terms, beside the dbt tests and ingest checks."""
+    return [
+        CheckOutcome(
+            asset=GATE_KEY.to_user_string(),
+            name=f"gx_{suite.name}",
+            passed=suite.passed,
+            severity=suite.severity,
+            description=suite.summary(),
+            failing_rows=sum(e.unexpected_count for e in suite.failed),
+            source="great_expectations",
+        )
+        for suite in suites
+    ]
+
+
+def gx_check_results(suites: list[SuiteOutcome], outcomes: list[CheckOutcome]) -> Iterator[dg.AssetCheckResult]:
+    for suite, outcome in zip(suites, outcomes, strict=True):
+        yield dg.AssetCheckResult(
+            check_name=outcome.name,
+            passed=outcome.passed,
+            severity=dg.AssetCheckSeverity.ERROR if outcome.severity == "ERROR" else dg.AssetCheckSeverity.WARN,
+            description=outcome.description,
+            metadata={
+                "source": "great_expectations",
+                "unexpected_count": outcome.failing_rows or 0,
+                "expectations": len(suite.expectations),
+            },
+        )
+
+
+def run_gate(
+    context: AssetExecutionContext, kaohe: KaoheSettings
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    for stale in remove_half_built(Path(kaohe.publish_dir)):
+        context.log.warning(f"removed {stale}: a snapshot half built by a run that was stopped")
+    suites = run_suites(Path(kaohe.warehouse), kaohe.pii_key())
+    suite_outcomes = gx_outcomes(suites)
+    outcomes = [*run_check_outcomes(context.instance, context.run.run_id), *suite_outcomes]
+    failures = blocking_failures(outcomes)
+    # "published" only once the snapshot is switched: the publishing step rewrites this page.
+    verdict = VERDICT_BLOCKED if failures else VERDICT_PASSED_NOT_PUBLISHED
+    run_id = context.run.run_id
+    report = write_report(
+        report_path(kaohe.publish_dir, run_id),
+        run_id,
+        outcomes,
+        verdict,
+        kaohe.as_of_text(),
+        in_force=read_in_force(kaohe.warehouse),
+    )
+    yield dg.MaterializeResult(
+        metadata={
+            "checks": len(outcomes),
+            "blocking_failures": len(failures),
+            "report": dg.MetadataValue.path(str(report)),
+        }
+    )
+    yield from gx_check_results(suites, suite_outcomes)
+
+
+def publish_snapshot(context: AssetExecutionContext, kaohe: KaoheSettings, dbt: DbtCliResource) -> PublishResult:
+    """The snapshot switched in, when no blocking check of the run failed; then the report says
+    "published", and retention runs."""
+    outcomes = run_check_outcomes(context.instance, context.run.run_id)
+    failures = blocking_failures(outcomes)
+    if failures:
+        raise dg.Failure(
+            description=f"quality gate failed, the last good snapshot stays published: {describe(failures)}",
+            allow_retries=False,
+        )
+    with kaohe.write() as con:
+        fingerprint = kaohe.inputs_fingerprint(con)
+    with kaohe.lock():  # nobody else writes the working warehouse while it is read
+        docs = report_path(kaohe.publish_dir, context.run.run_id).parent
+        try:
+            write_lineage_site(dbt, docs / "lineage.html")
+        except Exception as exc:  # documentation must not stop a publication that passed its gate
+            context.log.warning(f"dbt docs were not generated, the snapshot is published without them: {exc}")
+        result = publish(
+            Path(kaohe.warehouse),
+            Path(kaohe.publish_dir),
+            context.run.run_id,
+            reopen_year=kaohe.reopen_year,
+            reason=kaohe.reopen_reason or None,
+            only_year=kaohe.only_year,
+            demo_key=kaohe.demo_key,
+            as_of=kaohe.as_of_text(),
+            inputs_fingerprint=fingerprint,
+        )
+    write_report(
+        report_path(kaohe.publish_dir, context.run.run_id),
+        context.run.run_id,
+        outcomes,
+        VERDICT_PUBLISHED,
+        kaohe.as_of_text(),
+        in_force=read_in_force(kaohe.warehouse),
+    )
+    with kaohe.lock():
+        pruned = prune(Path(kaohe.publish_dir), Path(kaohe.warehouse), kaohe.keep)
+    if pruned.removed_runs or pruned.pruned_loads:
+        context.log.info(
+            f"retention (keep {kaohe.keep}): removed {len(pruned.removed_runs)} run folder(s), "
+            f"pruned {len(pruned.pruned_loads)} raw load(s) ({pruned.rows_deleted:,} rows)"
+        )
+    return result
+
+
+def publication_metadata(context: AssetExecutionContext, result: PublishResult) -> dict:
+    """The warnings a publication leaves (kept final rankings, notes) and what it wrote."""
+    for year, units in result.kept_years.items():
+        context.log.warning(
+            f"final ranking of {year} kept: the latest data would change {units} unit(s); "
+            f"see ranking_drift, and rerun with --reopen {year} --reason … to publish a revision"
+        )
+    for note in result.notes:
+        context.log.warning(note)
+    return {
+        "snapshot": dg.MetadataValue.path(str(result.run_dir)),
+        "kept_final_years": dg.MetadataValue.json({str(k): v for k, v in result.kept_years.items()}),
+        "revisions": dg.MetadataValue.json({str(k): v for k, v in result.revisions.items()}),
+        **{f"rows/{t}": n for t, n in result.tables.items()},
+    }
+
+
 def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinition]:
     @dg.asset(
         key=GATE_KEY,
@@ -92,53 +218,7 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
         ],
     )
     def quality_gate(context: AssetExecutionContext, kaohe: KaoheSettings):
-        for stale in remove_half_built(Path(kaohe.publish_dir)):
-            context.log.warning(f"removed {stale}: a snapshot half built by a run that was stopped")
-        suites = run_suites(Path(kaohe.warehouse), kaohe.pii_key())
-        gx_outcomes = [
-            CheckOutcome(
-                asset=GATE_KEY.to_user_string(),
-                name=f"gx_{suite.name}",
-                passed=suite.passed,
-                severity=suite.severity,
-                description=suite.summary(),
-                failing_rows=sum(e.unexpected_count for e in suite.failed),
-                source="great_expectations",
-            )
-            for suite in suites
-        ]
-        outcomes = [*run_check_outcomes(context.instance, context.run.run_id), *gx_outcomes]
-        failures = blocking_failures(outcomes)
-        # "published" only once the snapshot is switched: the publishing step rewrites this page.
-        verdict = VERDICT_BLOCKED if failures else VERDICT_PASSED_NOT_PUBLISHED
-        run_id = context.run.run_id
-        report = write_report(
-            report_path(kaohe.publish_dir, run_id),
-            run_id,
-            outcomes,
-            verdict,
-            kaohe.as_of_text(),
-            in_force=read_in_force(kaohe.warehouse),
-        )
-        yield dg.MaterializeResult(
-            metadata={
-                "checks": len(outcomes),
-                "blocking_failures": len(failures),
-                "report": dg.MetadataValue.path(str(report)),
-            }
-        )
-        for suite, outcome in zip(suites, gx_outcomes, strict=True):
-            yield dg.AssetCheckResult(
-                check_name=outcome.name,
-                passed=outcome.passed,
-                severity=dg.AssetCheckSeverity.ERROR if outcome.severity == "ERROR" else dg.AssetCheckSeverity.WARN,
-                description=outcome.description,
-                metadata={
-                    "source": "great_expectations",
-                    "unexpected_count": outcome.failing_rows or 0,
-                    "expectations": len(suite.expectations),
-                },
-            )
+        yield from run_gate(context, kaohe)
 
     @dg.asset(
         key=SNAPSHOT_KEY,
@@ -151,61 +231,7 @@ def make_publish_assets(mart_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinitio
     def published_snapshot(
         context: AssetExecutionContext, kaohe: KaoheSettings, dbt: DbtCliResource
     ) -> dg.MaterializeResult:
-        outcomes = run_check_outcomes(context.instance, context.run.run_id)
-        failures = blocking_failures(outcomes)
-        if failures:
-            raise dg.Failure(
-                description=f"quality gate failed, the last good snapshot stays published: {describe(failures)}",
-                allow_retries=False,
-            )
-        with kaohe.write() as con:
-            fingerprint = kaohe.inputs_fingerprint(con)
-        with kaohe.lock():  # nobody else writes the working warehouse while it is read
-            docs = report_path(kaohe.publish_dir, context.run.run_id).parent
-            try:
-                write_lineage_site(dbt, docs / "lineage.html")
-            except Exception as exc:  # documentation must not stop a publication that passed its gate
-                context.log.warning(f"dbt docs were not generated, the snapshot is published without them: {exc}")
-            result = publish(
-                Path(kaohe.warehouse),
-                Path(kaohe.publish_dir),
-                context.run.run_id,
-                reopen_year=kaohe.reopen_year,
-                reason=kaohe.reopen_reason or None,
-                only_year=kaohe.only_year,
-                demo_key=kaohe.demo_key,
-                as_of=kaohe.as_of_text(),
-                inputs_fingerprint=fingerprint,
-            )
-        write_report(
-            report_path(kaohe.publish_dir, context.run.run_id),
-            context.run.run_id,
-            outcomes,
-            VERDICT_PUBLISHED,
-            kaohe.as_of_text(),
-            in_force=read_in_force(kaohe.warehouse),
-        )
-        with kaohe.lock():
-            pruned = prune(Path(kaohe.publish_dir), Path(kaohe.warehouse), kaohe.keep)
-        if pruned.removed_runs or pruned.pruned_loads:
-            context.log.info(
-                f"retention (keep {kaohe.keep}): removed {len(pruned.removed_runs)} run folder(s), "
-                f"pruned {len(pruned.pruned_loads)} raw load(s) ({pruned.rows_deleted:,} rows)"
-            )
-        for year, units in result.kept_years.items():
-            context.log.warning(
-                f"final ranking of {year} kept: the latest data would change {units} unit(s); "
-                f"see ranking_drift, and rerun with --reopen {year} --reason … to publish a revision"
-            )
-        for note in result.notes:
-            context.log.warning(note)
-        return dg.MaterializeResult(
-            metadata={
-                "snapshot": dg.MetadataValue.path(str(result.run_dir)),
-                "kept_final_years": dg.MetadataValue.json({str(k): v for k, v in result.kept_years.items()}),
-                "revisions": dg.MetadataValue.json({str(k): v for k, v in result.revisions.items()}),
-                **{f"rows/{t}": n for t, n in result.tables.items()},
-            }
-        )
+        result = publish_snapshot(context, kaohe, dbt)
+        return dg.MaterializeResult(metadata=publication_metadata(context, result))
 
     return [quality_gate, published_snapshot]

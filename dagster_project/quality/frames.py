@@ -17,7 +17,6 @@ import pandas as pd
 
 FRAMES: dict[str, str] = {
     "unit_scores": "select * from marts.unit_scores",
-    "score_line_items": "select * from marts.score_line_items",
     "unit_efficiency": "select * from marts.unit_efficiency",
     "staffing_signals": "select * from marts.staffing_signals",
     "register_crosschecks": "select * from marts.register_crosschecks",
@@ -55,13 +54,6 @@ FRAMES: dict[str, str] = {
 PARAMETERS_SQL = {
     "bonus_cap": "select max(bonus_cap) from intermediate.int_evaluation_years",
     "max_total_score": "select 100 + max(bonus_cap) from intermediate.int_evaluation_years",
-    "line_codes": """
-        select list(distinct code) from (
-            select indicator_code as code from methodology.methodology_indicators
-            union all select reason from methodology.methodology_deductions
-            union all select unnest(['qualitative', 'voluntary_reduction', 'floor_at_zero'])
-        )
-    """,
 }
 
 
