@@ -382,6 +382,9 @@ LangOption = Annotated[str, typer.Option(help="Language of the page: zh (Chinese
 PdfOption = Annotated[
     bool, typer.Option("--pdf", help="Also print each page to PDF beside it (needs headless Chromium).")
 ]
+AudienceOption = Annotated[
+    str, typer.Option(help="unit (the page sent to the agency) or office (with the evaluation office's sections).")
+]
 
 
 @app.command()
@@ -393,6 +396,7 @@ def scorecard(
     ] = None,
     lang: LangOption = "zh",
     pdf: PdfOption = False,
+    audience: AudienceOption = "unit",
     publish: PublishOption = None,
 ) -> None:
     """Write one agency's feedback page (在线反馈) from the published results: total, rank and grade
@@ -403,7 +407,7 @@ def scorecard(
 
     page = out or Path(f"scorecard-{unit_code}-{year}.html")
     try:
-        written = write_scorecard(publish or publish_dir(), unit_code, year, page, lang, pdf)
+        written = write_scorecard(publish or publish_dir(), unit_code, year, page, lang, pdf, audience)
     except ScorecardError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -416,6 +420,7 @@ def scorecards(
     out: Annotated[Path | None, typer.Option(help="Folder of the pages (default scorecards/YEAR).")] = None,
     lang: LangOption = "zh",
     pdf: PdfOption = False,
+    audience: AudienceOption = "unit",
     publish: PublishOption = None,
 ) -> None:
     """Write every ranked agency's feedback page of a year into a folder (UNIT.html each), with an
@@ -426,7 +431,7 @@ def scorecards(
     folder = out or Path("scorecards") / str(year)
     try:
         with console.status(f"writing the {year} scorecards into {folder}…"):
-            count = write_scorecards(publish or publish_dir(), year, folder, lang, pdf)
+            count = write_scorecards(publish or publish_dir(), year, folder, lang, pdf, audience)
     except ScorecardError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
