@@ -60,13 +60,6 @@ def gb32100_check_char(first17: str) -> str:
     return GB32100_CHARSET[(31 - total % 31) % 31]
 
 
-def holds_id_numbers(values: pd.Series) -> bool:
-    """Whether any value is a resident ID number with a valid GB 11643 check digit."""
-    values = values.astype(str).str.strip().str.upper()
-    shaped = values[values.str.fullmatch(r"\d{17}[\dX]")]
-    return bool(len(shaped)) and bool(gb11643_valid(shaped).any())
-
-
 def gb11643_check_digit(first17: str) -> str:
     """Check digit of an 18-digit resident ID number (GB 11643-1999)."""
     return GB11643_CHECK[sum(int(ch) * w for ch, w in zip(first17, GB11643_WEIGHTS, strict=True)) % 11]

@@ -1,34 +1,18 @@
-"""Source contracts: load `sources/contracts/**/*.yml` and validate delivered rows against them.
+"""Source contracts: load `sources/contracts/**/*.yml`.
 
 The contract files are the single source of truth for what the three upstream systems deliver
-(docs/sources.md). The generator writes from them, ingestion checks rows with `validate`, and the dbt
-sources are checked against them by a test.
-
-Validation works on a frame of *text* cells (as read from CSV/XLSX, empty string = null) and is
-vectorised with pandas/numpy, so a scale-10 delivery (millions of rows) validates in seconds.
+(docs/sources.md). The generator writes from them, ingestion checks rows with the SQL generated
+from them (ingest/sql.py), and the dbt sources and staging models are generated from them.
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from collections.abc import Sequence
-from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import yaml
-
-from dagster_project.core.national_codes import (
-    GB32100_CHARSET,
-    JIANGSU_CITY_PREFIXES,
-    PROVINCE_PREFIXES,
-    gb11643_valid,
-    gb32100_valid,
-)
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "sources" / "contracts"
 SYSTEMS = ("staffing", "finance", "performance")
@@ -57,47 +41,6 @@ FALSE_VALUES = frozenset({"false", "0", "否"})
 _INT_RE = r"^[+-]?[0-9]+$"
 _DECIMAL_RE = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$"
 _DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-# Pattern syntax that could match across the line breaks fullmatch() joins cells with.
-_MULTILINE_UNSAFE = re.compile(r"\\[sSWDnB]|\[\^|\(\?[a-zA-Z]*s")
-
-
-def filled(cells: pd.Series) -> np.ndarray:
-    """Which cells are not empty (''): the truth of each text, tested in C — 2.5× faster than
-    `cells != ""`, which compares in Python, on the millions of cells of a big table."""
-    return cells.to_numpy(dtype=object).astype(bool)
-
-
-def all_filled(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
-    """Rows whose cells in `columns` are all filled (`DataFrame.all(axis=1)` took 2.4× longer)."""
-    return np.logical_and.reduce([filled(frame[c]) for c in columns])
-
-
-def one_line_each(cells: pd.Series) -> str | None:
-    """The cells of a column as one text, a line each, for one regex scan in C over a whole column
-    instead of a Python call per cell; None when a cell holds a line break (or is not text)."""
-    try:
-        text = "\n".join(cells.tolist())
-    except TypeError:
-        return None
-    return text if text.count("\n") == len(cells) - 1 else None
-
-
-def fullmatch(values: pd.Series, pattern: str) -> np.ndarray:
-    """`values.str.fullmatch(pattern)` for cells of text, ~2× faster on big tables: the cells are
-    joined into one text, a line each, and one regex scan in C finds the lines that do not match
-    (few, in real deliveries) instead of a Python call per cell. Falls back to the per-cell match
-    when a cell holds a line break or the pattern could match one."""
-    core = pattern.removeprefix("^").removesuffix("$")
-    text = None if len(values) < 1000 or _MULTILINE_UNSAFE.search(core) else one_line_each(values)
-    if text is None:
-        return values.str.fullmatch(pattern).to_numpy(dtype=bool)
-    matched = np.ones(len(values), dtype=bool)
-    line, position = 0, 0
-    for miss in re.finditer(rf"^(?!(?:{core})$).*$", text, re.MULTILINE):
-        line += text.count("\n", position, miss.start())
-        position = miss.start()
-        matched[line] = False
-    return matched
 
 
 @dataclass(frozen=True)
@@ -265,248 +208,6 @@ def _header_letters(header: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", header).casefold() if ch.isalpha())
 
 
-# --------------------------------------------------------------------------- validation
-
-
-@dataclass
-class ValidationResult:
-    """`violations`: one row per violation (row = position in the input frame)."""
-
-    rows: int
-    violations: pd.DataFrame
-
-    @property
-    def rejected(self) -> np.ndarray:
-        mask = np.zeros(self.rows, dtype=bool)
-        mask[self.violations["row"].to_numpy(dtype=np.int64)] = True
-        return mask
-
-
-def _violations(rows: np.ndarray, column: str, values: pd.Series | np.ndarray, reason: str) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "row": np.asarray(rows, dtype=np.int64),
-            "column": column,
-            "value": np.asarray(values, dtype=object),
-            "reason": reason,
-        }
-    )
-
-
-def parse_bool(values: pd.Series) -> pd.Series:
-    """Contract booleans (true/false, 1/0, 是/否) → 'true'/'false'; others → NA."""
-    lowered = values.str.lower()
-    return pd.Series(
-        np.where(lowered.isin(TRUE_VALUES), "true", np.where(lowered.isin(FALSE_VALUES), "false", None)),
-        index=values.index,
-        dtype=object,
-    )
-
-
-def _check_column(col: Column, values: pd.Series) -> tuple[list[pd.DataFrame], pd.Series]:
-    """Violations of one column, and its parsed numeric/date value (for rules), NA where invalid."""
-    found: list[pd.DataFrame] = []
-    present = filled(values)
-    idx = np.flatnonzero(present)
-    parsed = pd.Series(np.nan, index=values.index)
-    if col.type == "date":
-        parsed = parsed.astype("datetime64[ns]")
-
-    def flag(mask: np.ndarray, reason: str) -> None:
-        rows = idx[mask]
-        if len(rows):
-            found.append(_violations(rows, col.name, values.iloc[rows], reason))
-
-    if col.required:
-        missing = np.flatnonzero(~present)
-        if len(missing):
-            found.append(_violations(missing, col.name, values.iloc[missing], "missing_required"))
-    if not len(idx):
-        return found, parsed
-    vals = values.iloc[idx]
-    ok = np.ones(len(idx), dtype=bool)
-
-    if col.type in ("int", "decimal", "money"):
-        bad = ~fullmatch(vals, _INT_RE if col.type == "int" else _DECIMAL_RE)
-        flag(bad, "bad_type")
-        ok &= ~bad
-        numbers = pd.to_numeric(vals.where(ok), errors="coerce")
-        if col.type == "money":
-            # digits after the point of a well-formed number (str.extract of a regex was 6 s at scale 10)
-            point = vals.str.rfind(".").to_numpy()
-            decimals = np.where(point >= 0, vals.str.len().to_numpy() - point - 1, 0)
-            bad = ok & (decimals > 2)
-            flag(bad, "bad_format")
-            ok &= ~bad
-        low = col.min if col.min is not None else (None if col.allow_negative or col.type != "money" else 0)
-        out = np.zeros(len(idx), dtype=bool)
-        if low is not None:
-            out |= (numbers <= low).to_numpy() if col.min_exclusive else (numbers < low).to_numpy()
-        if col.max is not None:
-            out |= (numbers > col.max).to_numpy()
-        out &= ok
-        flag(out, "out_of_range")
-        ok &= ~out
-        parsed.iloc[idx[ok]] = numbers.to_numpy()[ok]
-    elif col.type == "date":
-        bad = ~fullmatch(vals, _DATE_RE)
-        flag(bad, "bad_format")
-        ok &= ~bad
-        dates = pd.to_datetime(vals.where(ok), format="%Y-%m-%d", errors="coerce")
-        bad = ok & dates.isna().to_numpy()
-        flag(bad, "bad_type")
-        ok &= ~bad
-        parsed.iloc[idx[ok]] = dates.to_numpy()[ok]
-    elif col.type == "bool":
-        bad = parse_bool(vals).isna().to_numpy()
-        flag(bad, "bad_type")
-        ok &= ~bad
-
-    if col.enum is not None:
-        flag(ok & ~vals.isin(col.accepted_values).to_numpy(), "unknown_value")
-    if col.pattern is not None:
-        flag(ok & ~fullmatch(vals, col.pattern), "bad_format")
-    if col.check == "gb32100":
-        shape = fullmatch(vals, f"[{GB32100_CHARSET}]{{18}}")
-        flag(~shape, "bad_format")
-        good = np.zeros(len(idx), dtype=bool)
-        if shape.any():
-            good[shape] = gb32100_valid(vals[shape])
-        flag(shape & ~good, "bad_check_character")
-    elif col.check == "gb11643":
-        shape = fullmatch(vals, r"[0-9]{17}[0-9X]")
-        flag(~shape, "bad_format")
-        good = np.zeros(len(idx), dtype=bool)
-        if shape.any():
-            good[shape] = gb11643_valid(vals[shape])
-        flag(shape & ~good, "bad_check_character")
-    elif col.check == "gb2260":
-        shape = fullmatch(vals, r"[0-9]{6}")
-        flag(~shape, "bad_format")
-        known = vals.str[:2].isin(PROVINCE_PREFIXES) & (
-            (vals.str[:2] != "32") | (vals == "320000") | vals.str[:4].isin(JIANGSU_CITY_PREFIXES)
-        )
-        flag(shape & ~known.to_numpy(), "unknown_value")
-    return found, parsed
-
-
-def _check_rules(contract: Contract, frame: pd.DataFrame, parsed: dict[str, pd.Series]) -> list[pd.DataFrame]:
-    found = []
-    for rule in contract.rules:
-        if rule["rule"] == "interval":
-            start, end = parsed[rule["start"]], parsed[rule["end"]]
-            rows = np.flatnonzero((end < start).to_numpy())
-            if len(rows):
-                shown = frame[rule["start"]].iloc[rows] + ".." + frame[rule["end"]].iloc[rows]
-                found.append(_violations(rows, rule["end"], shown, "bad_interval"))
-        elif rule["rule"] == "milestones":
-            cols = rule["columns"]
-            values = np.column_stack([parsed[c].to_numpy(dtype=float) for c in cols])
-            # Compare each present milestone with the running maximum of those before it.
-            running = np.fmax.accumulate(np.where(np.isnan(values), -np.inf, values), axis=1)
-            decreasing = (values[:, 1:] < running[:, :-1]).any(axis=1)
-            final = values[:, -1]
-            bad_final = ~np.isnan(final) & (final != rule.get("final", 100))
-            rows = np.flatnonzero(decreasing | bad_final)
-            if len(rows):
-                shown = frame[cols].iloc[rows].agg("/".join, axis=1)
-                found.append(_violations(rows, "+".join(cols), shown, "bad_milestones"))
-        else:
-            raise ContractError(f"{contract.name}: unknown rule {rule['rule']!r}")
-    return found
-
-
-def key_values(frame: pd.DataFrame, columns: tuple[str, ...] | list[str]) -> pd.Series:
-    """The key of each row as one text value (`a+b`), as quarantine reports it."""
-    first, *rest = columns
-    return frame[first].str.cat([frame[c] for c in rest], sep="+") if rest else frame[first]
-
-
-def validate(
-    contract: Contract,
-    frame: pd.DataFrame,
-    parent_keys: dict[str, set[str]] | None = None,
-    duplicate_keys: AbstractSet[str] | None = None,
-) -> ValidationResult:
-    """Check every row of `frame` (text cells, '' = null, stripped) against `contract`.
-
-    `parent_keys` maps a referenced table (`staffing.units`) to the set of its *accepted* keys
-    (as `key_values` renders them); references to tables not given are not checked.
-    `duplicate_keys`: the keys on more than one row of the whole file, when `frame` is one chunk
-    of it (readers.TableFile); by default, duplicates are looked for within `frame`.
-    """
-    parent_keys = parent_keys or {}
-    found: list[pd.DataFrame] = []
-    parsed: dict[str, pd.Series] = {}
-    for col in contract.columns:
-        col_found, parsed[col.name] = _check_column(col, frame[col.name])
-        found.extend(col_found)
-    found.extend(_check_rules(contract, frame, parsed))
-
-    # A chunk of a file without duplicated keys (the usual case) skips building its keys' text:
-    # joining the key columns is the costliest step of the checks on a big table.
-    if duplicate_keys is None or duplicate_keys:
-        key = list(contract.key)
-        complete = all_filled(frame, key)
-        keys = key_values(frame, key)
-        if duplicate_keys is None:
-            duplicated = _duplicated_among(keys, complete)
-        else:
-            duplicated = complete & keys.isin(duplicate_keys).to_numpy()
-        rows = np.flatnonzero(duplicated)
-        if len(rows):
-            found.append(_violations(rows, "+".join(key), keys.iloc[rows], "duplicate_key"))
-
-    for ref in contract.references:
-        if ref.table not in parent_keys:
-            continue
-        values = key_values(frame, ref.columns)
-        present = all_filled(frame, ref.columns)
-        dangling = present & ~values.isin(parent_keys[ref.table]).to_numpy()
-        rows = np.flatnonzero(dangling)
-        if len(rows):
-            found.append(_violations(rows, "+".join(ref.columns), values.iloc[rows], "dangling_reference"))
-
-    violations = (
-        pd.concat(found, ignore_index=True)
-        if found
-        else pd.DataFrame({"row": pd.Series(dtype=np.int64), "column": [], "value": [], "reason": []})
-    )
-    violations = violations.sort_values(["row", "column", "reason"], kind="stable", ignore_index=True)
-    return ValidationResult(rows=len(frame), violations=violations)
-
-
-def _duplicated_among(keys: pd.Series, complete: np.ndarray) -> np.ndarray:
-    """Duplicated among rows with a complete key only (incomplete keys are `missing_required`)."""
-    out = np.zeros(len(keys), dtype=bool)
-    sub = keys[complete]
-    out[np.flatnonzero(complete)] = sub.duplicated(keep=False).to_numpy()
-    return out
-
-
-def normalise(contract: Contract, frame: pd.DataFrame) -> pd.DataFrame:
-    """Canonical text of accepted rows, the same whatever the file format: booleans as
-    'true'/'false', money with two decimals, other numbers without a sign or trailing zeros."""
-    out = frame[contract.column_names].copy()
-    for col in contract.columns:
-        values = out[col.name]
-        if col.type == "bool":
-            out[col.name] = parse_bool(values).fillna("")
-        elif col.type == "money":
-            present = filled(values)
-            amounts = pd.to_numeric(values.where(present), errors="coerce").to_numpy(dtype=float)
-            out[col.name] = np.where(present, np.char.mod("%.2f", np.round(amounts, 2)), "")
-        elif col.type in ("int", "decimal"):
-            text = values.str.lstrip("+")
-            if col.type == "decimal":
-                has_point = text.str.contains(".", regex=False)
-                text = text.where(~has_point, text.str.rstrip("0").str.rstrip("."))
-                text = text.mask(has_point & text.isin(["", "-"]), "0")  # .0 and -.0 are 0, not empty
-                text = text.str.replace(r"^(-?)\.", r"\g<1>0.", regex=True)  # .5 → 0.5, -.5 → -0.5
-            out[col.name] = text
-    return out
-
-
 def check_header(contract: Contract, header: list[str]) -> tuple[dict[str, str], list[str]]:
     """Map a delivered header to contract columns; returns (rename map, missing columns)."""
     aliases = contract.header_aliases
@@ -522,10 +223,6 @@ __all__ = [
     "Contract",
     "ContractError",
     "Reference",
-    "ValidationResult",
     "check_header",
-    "key_values",
     "load_contracts",
-    "normalise",
-    "validate",
 ]

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 
 import duckdb
+import numpy as np
+import pandas as pd
 
 from dagster_project.core.national_codes import (
     GB11643_CHECK,
@@ -69,14 +72,13 @@ def drop_hash(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("drop table if exists kaohe_pii_pads")
 
 
-def masked(contract: Contract, column: str, expr: str | None = None) -> str:
+def masked(contract: Contract, column: str, mask: bool = True) -> str:
     """A column's cell as it may be written: personal columns only as their keyed hash."""
-    expr = expr or ident(column)
-    return f"{HASH}({expr})" if contract.column(column).pii else expr
+    return f"{HASH}({ident(column)})" if mask and contract.column(column).pii else ident(column)
 
 
-def masked_joined(contract: Contract, columns: list[str] | tuple[str, ...], sep: str = "+") -> str:
-    return f" || {lit(sep)} || ".join(masked(contract, c) for c in columns)
+def masked_joined(contract: Contract, columns: list[str] | tuple[str, ...], sep: str = "+", mask: bool = True) -> str:
+    return f" || {lit(sep)} || ".join(masked(contract, c, mask) for c in columns)
 
 
 # --------------------------------------------------------------------------- checks
@@ -186,7 +188,7 @@ def column_checks(contract: Contract, col: Column) -> dict[str, list[str]]:
     return found
 
 
-def violations_sql(contract: Contract, source: str, parents: dict[str, str]) -> str:
+def violations_sql(contract: Contract, source: str, parents: dict[str, str], mask: bool = True) -> str:
     """One select per check kind over `source` (a staged table with `_row`), unioned: rows of
     (_row, column_name, value, reason), values of personal columns as their keyed hash.
 
@@ -197,7 +199,7 @@ def violations_sql(contract: Contract, source: str, parents: dict[str, str]) -> 
         for reason, conditions in column_checks(contract, col).items():
             where = " or ".join(f"({c})" for c in conditions)
             selects.append(
-                f"select _row, {lit(col.name)} as column_name, {masked(contract, col.name)} as value, "
+                f"select _row, {lit(col.name)} as column_name, {masked(contract, col.name, mask)} as value, "
                 f"{lit(reason)} as reason from {source} where {where}"
             )
             # A cell can break one reason's rule in two ways (e.g. bad_format by shape, by pattern):
@@ -206,7 +208,7 @@ def violations_sql(contract: Contract, source: str, parents: dict[str, str]) -> 
     for rule in contract.rules:
         if rule["rule"] == "interval":
             start, end = rule["start"], rule["end"]
-            shown = f"{masked(contract, start)} || '..' || {masked(contract, end)}"
+            shown = f"{masked(contract, start, mask)} || '..' || {masked(contract, end, mask)}"
             selects.append(
                 f"select _row, {lit(end)}, {shown}, 'bad_interval' from {source} "
                 f"where ({parsed_expr(columns[end])}) < ({parsed_expr(columns[start])})"
@@ -219,7 +221,7 @@ def violations_sql(contract: Contract, source: str, parents: dict[str, str]) -> 
             ]
             final = f"({values[-1]} is not null and {values[-1]} <> {float(rule.get('final', 100))!r})"
             selects.append(
-                f"select _row, {lit('+'.join(cols))}, {masked_joined(contract, cols, '/')}, 'bad_milestones' "
+                f"select _row, {lit('+'.join(cols))}, {masked_joined(contract, cols, '/', mask)}, 'bad_milestones' "
                 f"from {source} where {' or '.join([*decreasing, final])}"
             )
         else:
@@ -230,7 +232,7 @@ def violations_sql(contract: Contract, source: str, parents: dict[str, str]) -> 
     partition = ", ".join(ident(k) for k in key)
     selects.append(
         f"select _row, {lit('+'.join(key))}, value, 'duplicate_key' from (select _row, "
-        f"{masked_joined(contract, key)} as value, count(*) over (partition by {partition}) as n "
+        f"{masked_joined(contract, key, mask=mask)} as value, count(*) over (partition by {partition}) as n "
         f"from {source} where {complete}) where n > 1"
     )
     for ref in contract.references:
@@ -239,7 +241,7 @@ def violations_sql(contract: Contract, source: str, parents: dict[str, str]) -> 
         filled = " and ".join(f"s.{ident(c)} <> ''" for c in ref.columns)
         joined = " || '+' || ".join(f"s.{ident(c)}" for c in ref.columns)
         selects.append(
-            f"select _row, {lit('+'.join(ref.columns))}, {masked_joined(contract, ref.columns)}, "
+            f"select _row, {lit('+'.join(ref.columns))}, {masked_joined(contract, ref.columns, mask=mask)}, "
             f"'dangling_reference' from {source} s where {filled} "
             f"and not exists (select 1 from {parents[ref.table]} p where p.k = {joined})"
         )
@@ -249,12 +251,12 @@ def violations_sql(contract: Contract, source: str, parents: dict[str, str]) -> 
 # --------------------------------------------------------------------------- accepted rows
 
 
-def normalised_expr(col: Column) -> str:
+def normalised_expr(col: Column, mask: bool = True) -> str:
     """Canonical text of an accepted cell, the same whatever the file format: booleans as
     'true'/'false', money with two decimals, other numbers without a plus sign or trailing
     zeros ('.5' is 0.5, '.0' is 0); personal columns only as their keyed hash."""
     c = ident(col.name)
-    if col.pii:
+    if col.pii and mask:
         return f"{HASH}({c})"
     if col.type == "bool":
         return (
@@ -284,3 +286,64 @@ def extra_json_expr(columns: list[tuple[str, str]], whole_hash: frozenset[str]) 
         prefix = ("{" if i == 0 else ", ") + json.dumps(header, ensure_ascii=False) + ": "
         parts.append(f"{lit(prefix)} || to_json({value})::varchar")
     return " || ".join(parts) + " || '}'"
+
+
+# --------------------------------------------------------------------------- frames (tests, tools)
+
+
+@dataclass
+class ValidationResult:
+    """`violations`: one row per violation (row = position in the input frame)."""
+
+    rows: int
+    violations: pd.DataFrame
+
+    @property
+    def rejected(self) -> np.ndarray:
+        mask = np.zeros(self.rows, dtype=bool)
+        mask[self.violations["row"].to_numpy(dtype=np.int64)] = True
+        return mask
+
+
+def _frame_source(con: duckdb.DuckDBPyConnection, contract: Contract, frame: pd.DataFrame) -> str:
+    cells = frame[contract.column_names].astype(object).fillna("").reset_index(drop=True)
+    con.register("kaohe_frame", cells)
+    selects = ", ".join(f"coalesce({ident(c)}, '') as {ident(c)}" for c in contract.column_names)
+    con.execute(f"create temp table kaohe_cells as select {selects} from kaohe_frame")
+    base = con.execute("select coalesce(min(rowid), 0) from kaohe_cells").fetchall()[0][0]
+    con.execute(f"create temp view kaohe_frame_rows as select rowid - {int(base)} as _row, * from kaohe_cells")
+    return "kaohe_frame_rows"
+
+
+def validate(
+    contract: Contract, frame: pd.DataFrame, parent_keys: dict[str, set[str]] | None = None
+) -> ValidationResult:
+    """The contract's checks (the SQL ingestion runs) over a frame of text cells ('' = null,
+    stripped); `parent_keys`: a referenced table's accepted keys (others are not checked).
+    Values of personal columns are reported in clear here: ingestion hashes them."""
+    con = duckdb.connect()
+    try:
+        source = _frame_source(con, contract, frame)
+        parents = {}
+        for i, (table, keys) in enumerate((parent_keys or {}).items()):
+            con.execute(f"create temp table kaohe_parent_{i} as select unnest(?::varchar[]) as k", [sorted(keys)])
+            parents[table] = f"kaohe_parent_{i}"
+        found = con.execute(
+            f"select _row as row, column_name as column, value, reason from "
+            f"({violations_sql(contract, source, parents, mask=False)}) order by all"
+        ).df()
+    finally:
+        con.close()
+    found["row"] = found["row"].astype(np.int64)
+    return ValidationResult(rows=len(frame), violations=found)
+
+
+def normalise(contract: Contract, frame: pd.DataFrame) -> pd.DataFrame:
+    """The canonical text of each cell as ingestion writes it (personal columns in clear here)."""
+    con = duckdb.connect()
+    try:
+        source = _frame_source(con, contract, frame)
+        values = ", ".join(f"{normalised_expr(c, mask=False)} as {ident(c.name)}" for c in contract.columns)
+        return con.execute(f"select {values} from {source} order by _row").df()
+    finally:
+        con.close()
