@@ -5,7 +5,8 @@ Envelopment form, for unit o with inputs x (k) and outputs y (l) of the n units:
 - input orientation: min θ  s.t.  Σ λ_j x_j ≤ θ x_o,  Σ λ_j y_j ≥ y_o,  λ ≥ 0;
 - output orientation: max φ  s.t.  Σ λ_j x_j ≤ x_o,  Σ λ_j y_j ≥ φ y_o,  λ ≥ 0;
 - variable returns to scale (BCC) adds Σ λ_j = 1; constant returns (CCR) does not.
-A second phase keeps θ* (or φ*) and maximises the sum of the slacks s⁻ (inputs) and s⁺ (outputs):
+A second phase keeps θ* (or φ*) and maximises the sum of the slacks s⁻ (inputs) and s⁺ (outputs),
+each measure divided by its mean over the units (so that yuan do not outweigh posts):
 Σ λ x + s⁻ = θ* x_o (x_o for output orientation), Σ λ y − s⁺ = y_o (φ* y_o). Its λ > 1e-9 are the
 peers (efficient units); targets are θ*·x − s⁻ and y + s⁺ (input) or x − s⁻ and φ*·y + s⁺ (output).
 Efficiency is θ*, or 1/φ* for output orientation, in (0, 1].
@@ -31,6 +32,7 @@ PEER_MIN_LAMBDA = 1e-9  # docs/methodology.md §12: a peer has λ > 1e-9
 # HiGHS returns 0.9999999999999987 for a unit on the frontier, and slacks of ±1e-13: solver noise
 # within this relative distance is taken as the exact value (θ = 1, slack = 0).
 NOISE = 1e-9
+PHASE2_RELAXATION = (0.0, 1e-9, 1e-7)
 METHOD = "highs"
 
 
@@ -60,8 +62,10 @@ def _check_model(rts: str, orientation: str) -> None:
         raise DeaError(f"orientation must be one of {', '.join(ORIENTATIONS)}, not {orientation!r}")
 
 
-def _solve(c, a_ub, b_ub, a_eq, b_eq, what: str) -> np.ndarray:
+def _solve(c, a_ub, b_ub, a_eq, b_eq, what: str, raise_infeasible: bool = True) -> np.ndarray | None:
     result = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method=METHOD)
+    if result.status == 2 and not raise_infeasible:
+        return None
     if result.status != 0:
         raise DeaError(f"the linear program of {what} was not solved: {result.message}")
     return result.x
@@ -75,8 +79,10 @@ def evaluate(
     output_names: Sequence[str],
     rts: str = "vrs",
     orientation: str = "input",
+    second_phase: bool = True,
 ) -> list[DmuResult]:
-    """Every unit of `ids` (rows of `inputs` n×k and `outputs` n×l, all > 0) against all of them."""
+    """Every unit of `ids` (rows of `inputs` n×k and `outputs` n×l, all > 0) against all of them.
+    Without the second phase, only the efficiency (peers, slacks and targets are left empty)."""
     _check_model(rts, orientation)
     x = np.asarray(inputs, dtype=float)
     y = np.asarray(outputs, dtype=float)
@@ -87,32 +93,51 @@ def evaluate(
         raise DeaError(f"DEA needs at least 2 units, got {n}")
     if not (np.isfinite(x).all() and np.isfinite(y).all() and (x > 0).all() and (y > 0).all()):
         raise DeaError("every input and output must be a number > 0")
+    # Solved on each measure divided by its mean over the units (efficiency and λ do not depend on
+    # the units of measure; slacks and targets are scaled back). With posts in tens and spend in
+    # millions of yuan, the unscaled constraints sit at the solver's tolerances, and a sum of slacks
+    # in their own units would only ever see yuan: phase 2 maximises the sum of the scaled slacks.
+    x_scale, y_scale = x.mean(axis=0), y.mean(axis=0)
+    xs, ys = x / x_scale, y / y_scale
+    weights = np.r_[np.zeros(n), np.ones(k + l)]
     results = []
     for o in range(n):
         what = f"unit {ids[o]}"
         # Phase 1: z = [θ or φ, λ_1..λ_n]
         if orientation == "input":
             c = np.r_[1.0, np.zeros(n)]
-            a_ub = np.vstack([np.c_[-x[o][:, None], x.T], np.c_[np.zeros((l, 1)), -y.T]])
-            b_ub = np.r_[np.zeros(k), -y[o]]
+            a_ub = np.vstack([np.c_[-xs[o][:, None], xs.T], np.c_[np.zeros((l, 1)), -ys.T]])
+            b_ub = np.r_[np.zeros(k), -ys[o]]
         else:
             c = np.r_[-1.0, np.zeros(n)]
-            a_ub = np.vstack([np.c_[np.zeros((k, 1)), x.T], np.c_[y[o][:, None], -y.T]])
-            b_ub = np.r_[x[o], np.zeros(l)]
+            a_ub = np.vstack([np.c_[np.zeros((k, 1)), xs.T], np.c_[ys[o][:, None], -ys.T]])
+            b_ub = np.r_[xs[o], np.zeros(l)]
         a_eq = np.r_[0.0, np.ones(n)][None, :] if rts == "vrs" else None
         b_eq = np.array([1.0]) if rts == "vrs" else None
         score = float(_solve(c, a_ub, b_ub, a_eq, b_eq, what)[0])
         if abs(score - 1.0) <= NOISE:
             score = 1.0
+        if not second_phase:
+            efficiency = score if orientation == "input" else 1.0 / score
+            results.append(DmuResult(ids[o], min(1.0, efficiency), score, {}, {}, {}, {}, {}))
+            continue
         # Phase 2: z = [λ (n), s⁻ (k), s⁺ (l)], max Σ s at the optimal θ* / φ*
-        input_rhs = score * x[o] if orientation == "input" else x[o]
-        output_rhs = y[o] if orientation == "input" else score * y[o]
-        a_eq2 = np.vstack([np.c_[x.T, np.eye(k), np.zeros((k, l))], np.c_[y.T, np.zeros((l, k)), -np.eye(l)]])
-        b_eq2 = np.r_[input_rhs, output_rhs]
+        a_eq2 = np.vstack([np.c_[xs.T, np.eye(k), np.zeros((k, l))], np.c_[ys.T, np.zeros((l, k)), -np.eye(l)]])
         if rts == "vrs":
             a_eq2 = np.vstack([a_eq2, np.r_[np.ones(n), np.zeros(k + l)]])
-            b_eq2 = np.r_[b_eq2, 1.0]
-        z = _solve(np.r_[np.zeros(n), -np.ones(k + l)], None, None, a_eq2, b_eq2, what + " (slacks)")
+        z = None
+        for slack in PHASE2_RELAXATION:
+            # θ* (φ*) as phase 1 found it is feasible only within the solver's tolerance: if the
+            # equalities at exactly θ* are infeasible, θ* is loosened by a relative 1e-9, then 1e-7
+            theta = score * (1 + slack) if orientation == "input" else score * (1 - slack)
+            input_rhs = theta * xs[o] if orientation == "input" else xs[o]
+            output_rhs = ys[o] if orientation == "input" else theta * ys[o]
+            b_eq2 = np.r_[input_rhs, output_rhs, [1.0] if rts == "vrs" else []]
+            last = slack == PHASE2_RELAXATION[-1]
+            z = _solve(-weights, None, None, a_eq2, b_eq2, what + " (slacks)", raise_infeasible=last)
+            if z is not None:
+                break
+        z = np.r_[z[:n], z[n : n + k] * x_scale, z[n + k :] * y_scale]
         lambdas, s_in, s_out = z[:n], _denoised(z[n : n + k], x[o]), _denoised(z[n + k :], y[o])
         if orientation == "input":
             efficiency, t_in, t_out = score, score * x[o] - s_in, y[o] + s_out
@@ -274,8 +299,9 @@ def dea_groups(measures: pd.DataFrame, model: pd.DataFrame) -> pd.DataFrame:
             if evaluated:
                 x = group.loc[decision, input_names].to_numpy(dtype=float)
                 y = group.loc[decision, output_names].to_numpy(dtype=float)
-                ccr = evaluate(list(decision), x, y, input_names, output_names, "crs", orientation)
-                bcc = evaluate(list(decision), x, y, input_names, output_names, "vrs", orientation)
+                # peers, slacks and targets are those of the configured model only
+                ccr = evaluate(list(decision), x, y, input_names, output_names, "crs", orientation, rts == "crs")
+                bcc = evaluate(list(decision), x, y, input_names, output_names, "vrs", orientation, rts == "vrs")
                 results = {c.dmu: (c, b) for c, b in zip(ccr, bcc, strict=True)}
             for unit_code in group.index:
                 used = group.loc[unit_code]
@@ -306,7 +332,10 @@ def dea_groups(measures: pd.DataFrame, model: pd.DataFrame) -> pd.DataFrame:
     columns = ["year", "unit_code", "group_code", "category", "returns_to_scale", "orientation", "inputs", "outputs",
                "decision_units", "min_decision_units", "efficiency_crs", "efficiency_vrs", "scale_efficiency",
                "peers", "slacks", "targets", "excluded_reason"]  # fmt: skip
-    return pd.DataFrame(rows, columns=columns)
+    # typed even when empty or all null, so the table's columns have their types (DuckDB reads NaN as null)
+    types = {c: "string" for c in columns} | {"year": "int64", "decision_units": "int64", "min_decision_units": "int64"}
+    types |= {"efficiency_crs": "float64", "efficiency_vrs": "float64", "scale_efficiency": "float64"}
+    return pd.DataFrame(rows, columns=columns).astype(types)
 
 
 def _number(value) -> float | None:
