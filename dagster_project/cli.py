@@ -498,6 +498,48 @@ def stability(
 
 
 @app.command()
+def whatif(
+    proposal: Annotated[
+        Path, typer.Argument(help="Folder of CSVs named like the methodology seeds, with their columns.")
+    ],
+    year: Annotated[int, typer.Option(help="Year of the published ranking to compare with.")],
+    out: Annotated[Path, typer.Option(help="Folder for unit_scores.csv, comparison.xlsx and comparison.html.")],
+    as_of: Annotated[str | None, typer.Option(help="Evaluation date (default: that of the published ranking).")] = None,
+    warehouse: WarehouseOption = None,
+    publish: PublishOption = None,
+) -> None:
+    """What-if of a methodology change (docs/methodology.md §14): recompute YEAR with the proposal's
+    seed rows in a scratch copy of the working warehouse and compare with the published ranking;
+    nothing published or in the working warehouse changes."""
+    from dagster_project.analysis.scratch import AnalysisError
+    from dagster_project.analysis.whatif import whatif as run_whatif
+
+    started = time.monotonic()
+    try:
+        with console.status(f"recomputing {year} under the proposal {proposal}…"):
+            result = run_whatif(
+                proposal, year, warehouse or settings.warehouse_path(), publish or settings.publish_dir(), out, as_of
+            )
+    except AnalysisError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    s = result.summary
+    if s["working_differs"]:
+        warnings.warn(
+            f"the working warehouse differs from the published ranking of {year} in {s['working_differs']} unit(s); "
+            "the comparison includes those data differences",
+            stacklevel=1,
+        )
+    rho = "—" if s["rank_correlation"] is None else f"{s['rank_correlation']:.4f}"
+    console.print(
+        f"{s['units']:,} units of {year} (as of {s['as_of']}): {s['grade_changes']:,} change grade "
+        f"({s['grade_up']:,} up, {s['grade_down']:,} down), {s['rank_changes']:,} change rank, rank correlation {rho}"
+    )
+    console.print(f"wrote {out / 'unit_scores.csv'}, {out / 'comparison.xlsx'}, {out / 'comparison.html'} "
+                  f"({time.monotonic() - started:.1f} s)")  # fmt: skip
+
+
+@app.command()
 def demo(
     folder: Annotated[Path, typer.Option(help="Where the demo delivery, warehouse and publication go.")] = Path(
         "warehouse/demo"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from dagster_project.analysis.jobs import whatif_job
 from dagster_project.core.resources import KaoheSettings
 from dagster_project.ingest.assets import (
     SYSTEM_ASSETS,
@@ -23,7 +24,7 @@ def build_definitions(kaohe: KaoheSettings | None = None, **extra) -> dg.Definit
     return dg.Definitions(
         assets=ASSETS,
         asset_checks=CHECKS,
-        jobs=[nightly_job],
+        jobs=[nightly_job, whatif_job],
         schedules=[nightly_schedule],
         sensors=[new_delivery_sensor],
         resources={"kaohe": kaohe or KaoheSettings.from_env(), "dbt": dbt_resource()},
