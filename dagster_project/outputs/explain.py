@@ -57,13 +57,7 @@ def explain(publish_dir: Path, unit_code: str, year: int, console: Console) -> N
 
 
 def _explain(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, console: Console) -> None:
-    found = _rows(con, "select * from marts.unit_scores where unit_code = ? and year = ?", [unit_code, year])
-    if not found:
-        years = [r[0] for r in con.execute("select distinct year from marts.unit_scores order by 1").fetchall()]
-        known = con.execute("select count(*) from marts.unit_scores where unit_code = ?", [unit_code]).fetchall()[0][0]
-        hint = f"evaluated years: {years}" if known else "the unit is not on any published roster"
-        raise ExplainError(f"no published score of {unit_code} for {year} ({hint})")
-    unit = found[0]
+    unit = _unit(con, unit_code, year)
     params = {
         r["parameter"]: r["value"]
         for r in _rows(con, "select parameter, value from marts.dim_methodology where year = ?", [year])
@@ -77,15 +71,37 @@ def _explain(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, console:
         f"establishment E_u on 1 January = {unit['establishment']} → required key tasks N_u = "
         f"{unit['required_key_tasks']}"
     )
-
     lines = _rows(
         con,
         "select * from marts.score_line_items where unit_code = ? and year = ? order by line_no",
         [unit_code, year],
     )
+    _indicators(con, unit, lines, console)
+    _tasks(con, unit_code, year, console)
+    _other_lines(lines, console)
+    total_lines = sum(line["points"] for line in lines)
+    console.print(
+        f"base {unit['base_score']} + bonus {unit['bonus']} − deductions {unit['deductions']} → "
+        f"[bold]total {unit['total_score']}[/bold] (sum of lines {total_lines:.6f})"
+    )
+    _rank_and_grade(con, unit, params, console)
+    _efficiency(con, unit_code, year, console)
+
+
+def _unit(con: duckdb.DuckDBPyConnection, unit_code: str, year: int) -> dict:
+    found = _rows(con, "select * from marts.unit_scores where unit_code = ? and year = ?", [unit_code, year])
+    if not found:
+        years = [r[0] for r in con.execute("select distinct year from marts.unit_scores order by 1").fetchall()]
+        known = con.execute("select count(*) from marts.unit_scores where unit_code = ?", [unit_code]).fetchall()[0][0]
+        hint = f"evaluated years: {years}" if known else "the unit is not on any published roster"
+        raise ExplainError(f"no published score of {unit_code} for {year} ({hint})")
+    return found[0]
+
+
+def _indicators(con: duckdb.DuckDBPyConnection, unit: dict, lines: list[dict], console: Console) -> None:
     indicators = {
         r["indicator_code"]: r
-        for r in _rows(con, "select * from marts.dim_indicator where year = ? order by indicator_order", [year])
+        for r in _rows(con, "select * from marts.dim_indicator where year = ? order by indicator_order", [unit["year"]])
     }
     table = Table(title="indicators (指标)", show_edge=False)
     for column in ("indicator", "weight", "achievement", "points", "rule"):
@@ -103,37 +119,42 @@ def _explain(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, console:
         )
     console.print(table)
 
+
+def _tasks(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, console: Console) -> None:
     tasks = _rows(
         con,
         "select * from marts.task_scores where unit_code = ? and year = ? order by indicator_code, task_id",
         [unit_code, year],
     )
-    if tasks:
-        task_table = Table(title="tasks (任务)", show_edge=False)
-        for column in ("task", "indicator", "status", "d", "completion", "light", "title"):
-            task_table.add_column(column)
-        for task in tasks:
-            light = task["latest_light"] or ""
-            if task["latest_light_reason"] and light:
-                light += f" ({task['latest_light_reason']})"
-            task_table.add_row(
-                task["task_id"],
-                task["indicator_code"],
-                task["status"] + (" · false report" if task["false_report"] else ""),
-                f"{task['difficulty']:g}",
-                f"{task['completion']:.2f}",
-                light,
-                task["title"],
-            )
-        console.print(task_table)
+    if not tasks:
+        return
+    table = Table(title="tasks (任务)", show_edge=False)
+    for column in ("task", "indicator", "status", "d", "completion", "light", "title"):
+        table.add_column(column)
+    for task in tasks:
+        light = task["latest_light"] or ""
+        if task["latest_light_reason"] and light:
+            light += f" ({task['latest_light_reason']})"
+        table.add_row(
+            task["task_id"],
+            task["indicator_code"],
+            task["status"] + (" · false report" if task["false_report"] else ""),
+            f"{task['difficulty']:g}",
+            f"{task['completion']:.2f}",
+            light,
+            task["title"],
+        )
+    console.print(table)
 
-    other = Table(title="qualitative, bonus, deductions (定性、加分、扣分)", show_edge=False)
+
+def _other_lines(lines: list[dict], console: Console) -> None:
+    table = Table(title="qualitative, bonus, deductions (定性、加分、扣分)", show_edge=False)
     for column in ("line", "code", "item", "points", "rule", "source keys"):
-        other.add_column(column, justify="right" if column in ("line", "points") else "left")
+        table.add_column(column, justify="right" if column in ("line", "points") else "left")
     for line in lines:
         if line["component"] == "indicator":
             continue
-        other.add_row(
+        table.add_row(
             str(line["line_no"]),
             line["code"],
             line["item_key"] or "",
@@ -141,14 +162,7 @@ def _explain(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, console:
             line["rule"],
             source_summary(line["source_keys"]),
         )
-    console.print(other)
-    total_lines = sum(line["points"] for line in lines)
-    console.print(
-        f"base {unit['base_score']} + bonus {unit['bonus']} − deductions {unit['deductions']} → "
-        f"[bold]total {unit['total_score']}[/bold] (sum of lines {total_lines:.6f})"
-    )
-    _rank_and_grade(con, unit, params, console)
-    _efficiency(con, unit_code, year, console)
+    console.print(table)
 
 
 def _rank_and_grade(con: duckdb.DuckDBPyConnection, unit: dict, params: dict, console: Console) -> None:
