@@ -11,9 +11,9 @@ import shutil
 import duckdb
 import pandas as pd
 import pytest
-from dagster_project.ops.runner import run_nightly
 
 from dagster_project.core.settings import PROJECT_ROOT
+from dagster_project.runner import run_nightly
 from tests.conftest import settings_for
 from tests.sample_units import U2, U3, U4, U5
 
