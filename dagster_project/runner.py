@@ -19,6 +19,7 @@ from dagster_project.core.fingerprint import publication_in_force
 from dagster_project.core.lock import writer_lock
 from dagster_project.core.resources import KaoheSettings
 from dagster_project.core.settings import PACKAGE_DIR
+from dagster_project.core.stale_runs import fail_runs_whose_process_is_gone, process_tags
 from dagster_project.quality.report import CheckOutcome, blocking_failures, outcome_of
 
 EventCallback = Callable[[object], None]
@@ -217,16 +218,18 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None, his
         contextlib.redirect_stdout(log),
         _warnings_into(log, own_warnings),
     ):
+        recovered = fail_runs_whose_process_is_gone(instance, by="kaohe run at its start")
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"progress": {}, "file": {}}},
-            tags={"kaohe/as_of": kaohe.evaluation_date().isoformat()},
+            tags={"kaohe/as_of": kaohe.evaluation_date().isoformat(), **process_tags()},
         )
     report = RunReport(
         success=result.success, seconds=time.perf_counter() - started, run_id=result.run_id, log=log_path
     )
     report.warnings.extend(own_warnings)
+    report.warnings.extend(f"run {gone} marked failed: its process is gone (killed or crashed)" for gone in recovered)
     tracebacks = []
     failed_steps: dict[str, list[str]] = {}  # message → steps that failed with it (one line for all)
     skipped: set[str] = set()

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dagster_project.core.dbt_child import PARENT_ENV
 from dagster_project.core.settings import DBT_PROJECT_DIR
 
 if TYPE_CHECKING:
@@ -49,9 +50,14 @@ def prune_command_folders(keep: int = KEEP_COMMAND_FOLDERS, target: Path = MANIF
 
 
 def dbt_executable() -> str:
-    """The dbt installed beside this interpreter (the venv), else the one on PATH."""
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+    """`kaohe-dbt` beside this interpreter (dbt that dies with the run that started it,
+    dbt_child.py), else the dbt installed beside it (a venv installed before kaohe-dbt existed),
+    else the one on PATH."""
+    for name in ("kaohe-dbt", "dbt"):
+        beside = Path(sys.executable).with_name(name)
+        if beside.exists():
+            return str(beside)
+    return shutil.which("dbt") or "dbt"
 
 
 def prepare_manifest() -> Path:
@@ -166,7 +172,7 @@ def dbt_parameters(kaohe: KaoheSettings, snapshot_at: str = "") -> Iterator[None
     """The run's parameters for the dbt commands started inside: env vars the macros read when
     executing (as_of(), snapshot time). Not `--vars`: dbt parses the whole project again whenever
     a var differs from the last parse, and as_of is a new date every night."""
-    values = {"KAOHE_AS_OF": kaohe.as_of_text(), "KAOHE_SNAPSHOT_AT": snapshot_at}
+    values = {"KAOHE_AS_OF": kaohe.as_of_text(), "KAOHE_SNAPSHOT_AT": snapshot_at, PARENT_ENV: str(os.getpid())}
     before = {name: os.environ.get(name) for name in values}
     adopt_parse_state(Path(kaohe.warehouse).resolve())
     os.environ.update(values)

@@ -15,6 +15,7 @@ from pydantic import Field
 from dagster_project.core import settings
 from dagster_project.core.fingerprint import inputs_fingerprint
 from dagster_project.core.lock import writer_lock
+from dagster_project.core.stale_runs import fail_runs_whose_process_is_gone, process_tags
 from dagster_project.core.settings import DEFAULT_KEEP, MIN_ROWS_SHARE
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -86,7 +87,15 @@ class KaoheSettings(dg.ConfigurableResource):
         before anything is read."""
         self.pii_key()
         self.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        instance = context.instance
+        if instance is not None and context.run_id:
+            # before waiting for the lock: a run killed while it waits is known for gone too
+            instance.add_run_tags(context.run_id, process_tags())
         with writer_lock(self.warehouse_path):
+            if instance is not None:
+                for run_id in fail_runs_whose_process_is_gone(instance, by=f"run {context.run_id} at its start"):
+                    if context.log:
+                        context.log.warning(f"run {run_id} marked failed: its process is gone (killed or crashed)")
             yield self
 
     def lock(self):

@@ -7,6 +7,7 @@ import duckdb
 from dagster import SensorEvaluationContext
 
 from dagster_project.core import settings
+from dagster_project.core.stale_runs import fail_runs_whose_process_is_gone
 from dagster_project.ingest.contracts import SYSTEMS
 from dagster_project.ingest.deliveries import is_delivery, ready_deliveries
 from dagster_project.quality.failure_report import report_failed_run
@@ -29,10 +30,13 @@ PENDING = [
 ]
 
 
-def nightly_run_pending(instance: dg.DagsterInstance) -> str | None:
-    """The id of a nightly run queued or in progress, if any. The instance's run queue
-    (dagster.yaml: one run at a time) and the writer lock serialise runs as well; not asking
-    for a second run while one is pending keeps the queue from filling with duplicates."""
+def nightly_run_pending(instance: dg.DagsterInstance, tick: str) -> str | None:
+    """The id of a nightly run queued or in progress, if any, once the runs whose process is gone
+    are marked failed (stale_runs.py: a killed run must not block every later tick). The
+    instance's run queue (dagster.yaml: one run at a time) and the writer lock serialise runs as
+    well; not asking for a second run while one is pending keeps the queue from filling with
+    duplicates."""
+    fail_runs_whose_process_is_gone(instance, by=f"the {tick} tick")
     records = instance.get_run_records(dg.RunsFilter(job_name=nightly_job.name, statuses=PENDING), limit=1)
     return records[0].dagster_run.run_id if records else None
 
@@ -46,7 +50,7 @@ def nightly_run_pending(instance: dg.DagsterInstance) -> str | None:
 )
 def nightly_schedule(context: dg.ScheduleEvaluationContext):
     """The whole job every night at 02:00 Asia/Shanghai, unless a run is still going."""
-    pending = nightly_run_pending(context.instance)
+    pending = nightly_run_pending(context.instance, "nightly_0200")
     if pending:
         return dg.SkipReason(f"nightly run {pending} is still queued or running; it applies what is in the inbox")
     return dg.RunRequest()
@@ -86,7 +90,7 @@ def new_delivery_sensor(context: SensorEvaluationContext):
     warehouse has not applied yet — so `dagster dev` started after `kaohe run` (or `make run`)
     does not run again for deliveries already in; while a run is queued or going, the cursor
     stays, so the delivery starts the next run."""
-    pending = nightly_run_pending(context.instance)
+    pending = nightly_run_pending(context.instance, "new_delivery_sensor")
     if pending:
         return dg.SkipReason(f"nightly run {pending} is still queued or running; new deliveries wait for it")
     inbox = Path(settings.sources_dir())
