@@ -15,8 +15,8 @@ from pydantic import Field
 from dagster_project.core import settings
 from dagster_project.core.fingerprint import inputs_fingerprint
 from dagster_project.core.lock import writer_lock
-from dagster_project.core.stale_runs import fail_runs_whose_process_is_gone, process_tags
 from dagster_project.core.settings import DEFAULT_KEEP, MIN_ROWS_SHARE
+from dagster_project.core.stale_runs import fail_runs_whose_process_is_gone, process_tags
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

@@ -30,7 +30,8 @@ def test_the_dbt_child_dies_when_its_parent_is_killed():
             "-c",
             textwrap.dedent(f"""
             import os, subprocess, sys
-            child = subprocess.Popen([sys.executable, "-c", {CHILD!r}], env={{**os.environ, "KAOHE_DBT_PARENT": str(os.getpid())}})
+            env = {{**os.environ, "KAOHE_DBT_PARENT": str(os.getpid())}}
+            child = subprocess.Popen([sys.executable, "-c", {CHILD!r}], env=env)
             print(child.pid, flush=True)
             child.wait()
             """),
