@@ -3,7 +3,9 @@ after it publishes).
 
 - Publications: the newest `keep` snapshots, every snapshot that published a revision of a
   final ranking (`ranking_revisions.run_id`), and whatever `current` points to; a folder holding
-  only the report of a failed run goes once it is older than the newest `keep` snapshots.
+  only the report of a failed run goes once it is older than the newest `keep` snapshots; the
+  folder of a run that was killed before it finished (no quality report, or one that says the
+  gate passed but the snapshot was never switched in) goes at once: it never became current.
 - Raw loads: the rows of a load that is no longer current and was not applied by one of the
   newest `keep` deliveries are deleted (with their quarantine rows); `raw.loads` keeps its row,
   marked `pruned_at`, so the audit trail of what was delivered stays whole. A pruned file
@@ -12,6 +14,7 @@ after it publishes).
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +26,7 @@ from dagster_project.core.settings import DEFAULT_KEEP
 from dagster_project.ingest.contracts import load_contracts
 from dagster_project.ingest.load import RAW, ensure_schema, raw_table
 from dagster_project.publish.snapshot import SCHEMA, current_snapshot
+from dagster_project.quality.report import HISTORY_FILE, VERDICT_PASSED_NOT_PUBLISHED
 
 
 @dataclass
@@ -45,8 +49,32 @@ def _final_ranking_runs(snapshot: Path | None) -> set[str]:
         con.close()
 
 
+def _last_verdicts(publish_dir: Path) -> dict[str, str]:
+    """Each run's last verdict in the reports' history (quality/report.py: every report written
+    records one)."""
+    history = publish_dir / HISTORY_FILE
+    verdicts = {}
+    if history.exists():
+        for line in history.read_text(encoding="utf-8").splitlines():
+            try:
+                point = json.loads(line)
+            except json.JSONDecodeError:  # a line cut by a killed run
+                continue
+            verdicts[point.get("run_id")] = point.get("verdict")
+    return verdicts
+
+
+def never_finished(folder: Path, verdicts: dict[str, str]) -> bool:
+    """A run folder of a run killed before it finished: no quality report at all (killed during
+    the gate), or the gate's "passed, not published" as its last word (killed while publishing)."""
+    if not (folder / "docs" / "quality.html").exists():
+        return True
+    return verdicts.get(folder.name) == VERDICT_PASSED_NOT_PUBLISHED
+
+
 def prune_publications(publish_dir: Path, keep: int) -> list[Path]:
-    """Remove run folders past retention; returns what was removed."""
+    """Remove run folders past retention, and those of runs that never finished; returns what was
+    removed. The caller holds the writer lock, so no run is writing a folder meanwhile."""
     runs = publish_dir / "runs"
     if not runs.is_dir():
         return []
@@ -54,8 +82,11 @@ def prune_publications(publish_dir: Path, keep: int) -> list[Path]:
     current_run = current.parent if current is not None else None
     protected = _final_ranking_runs(current)
     folders = [p for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    verdicts = _last_verdicts(publish_dir)
+    orphans = {p for p in folders if p != current_run and p.name not in protected and never_finished(p, verdicts)}
+    folders_left = [p for p in folders if p not in orphans]
     snapshots = sorted(
-        (p for p in folders if (p / "kaohe.duckdb").exists()), key=lambda p: p.stat().st_mtime, reverse=True
+        (p for p in folders_left if (p / "kaohe.duckdb").exists()), key=lambda p: p.stat().st_mtime, reverse=True
     )
     kept = set(snapshots[:keep])
     kept |= {p for p in snapshots if p.name in protected}
@@ -68,7 +99,7 @@ def prune_publications(publish_dir: Path, keep: int) -> list[Path]:
         if folder in kept:
             continue
         is_snapshot = (folder / "kaohe.duckdb").exists()
-        if is_snapshot or folder.stat().st_mtime < oldest_kept:
+        if folder in orphans or is_snapshot or folder.stat().st_mtime < oldest_kept:
             shutil.rmtree(folder)
             removed.append(folder)
     return sorted(removed)

@@ -3,6 +3,7 @@ prunes the raw rows of old loads while `raw.loads` keeps the audit trail."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -11,6 +12,12 @@ import duckdb
 from dagster_project.core.settings import PROJECT_ROOT
 from dagster_project.ingest.load import load_system
 from dagster_project.publish.retention import prune_publications, prune_raw
+from dagster_project.quality.report import (
+    HISTORY_FILE,
+    VERDICT_BLOCKED,
+    VERDICT_PASSED_NOT_PUBLISHED,
+    VERDICT_PUBLISHED,
+)
 
 SAMPLE = PROJECT_ROOT / "sources" / "sample"
 KEY = b"k" * 32
@@ -48,6 +55,27 @@ def test_prune_keeps_the_newest_the_final_rankings_and_current(tmp_path):
     left = sorted(p.name for p in (publish / "runs").iterdir())
     # r4 and r5 are the newest two; r1 published a final ranking; r6's report is newer than both
     assert left == ["r1-final", "r4", "r5-current", "r6-failed"]
+
+
+def test_prune_removes_the_folders_of_runs_killed_before_they_finished(tmp_path):
+    publish = tmp_path / "published"
+    _publication(publish, "r1-current", 1)
+    _publication(publish, "r2-blocked", 2, snapshot=False)  # a finished run: its report stays
+    killed_in_gate = publish / "runs" / "r3-killed-in-gate" / "docs"
+    killed_in_gate.mkdir(parents=True)  # the gate had not written its report yet
+    (killed_in_gate / "quarantine.csv").write_text("", encoding="utf-8")
+    _publication(publish, "r4-killed-publishing", 4)  # the snapshot was never switched in
+    (publish / "current").symlink_to("runs/r1-current")
+    points = [("r1-current", VERDICT_PUBLISHED), ("r2-blocked", VERDICT_BLOCKED)]
+    points.append(("r4-killed-publishing", VERDICT_PASSED_NOT_PUBLISHED))
+    (publish / HISTORY_FILE).write_text(
+        "".join(json.dumps({"run_id": r, "verdict": v}) + "\n" for r, v in points) + '{"run_id": "cut', encoding="utf-8"
+    )
+
+    removed = prune_publications(publish, keep=30)
+
+    assert sorted(p.name for p in removed) == ["r3-killed-in-gate", "r4-killed-publishing"]
+    assert sorted(p.name for p in (publish / "runs").iterdir()) == ["r1-current", "r2-blocked"]
 
 
 def test_prune_raw_deletes_old_loads_and_a_pruned_file_loads_anew(tmp_path):
