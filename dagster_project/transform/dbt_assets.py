@@ -28,11 +28,11 @@ from dagster_project.core.dbt_project import (
     keep_parse_state,
     prepare_manifest,
 )
-from dagster_project.core.fingerprint import NOTHING_NEW, publication_in_force
 from dagster_project.core.resources import KaoheSettings
 from dagster_project.core.settings import DBT_PROJECT_DIR
 from dagster_project.ingest.load import dangling_references, latest_delivered_at
 from dagster_project.ingest.register_history import snapshotted_systems
+from dagster_project.transform.build_state import nothing_new, record_build
 
 kaohe_dbt = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 if kaohe_dbt.preparer.using_dagster_dev():
@@ -86,14 +86,11 @@ def kaohe_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, kaohe:
     with kaohe.write() as con:
         snapshot_at = latest_delivered_at(con, snapshotted_systems())
         fingerprint = kaohe.inputs_fingerprint(con)
-    in_force = publication_in_force(Path(kaohe.publish_dir))
-    if in_force and in_force.fingerprint == fingerprint and not kaohe.force:
-        # Nothing new since the publication in force: no output, so Dagster skips the gate and
-        # publishing (their inputs were not materialized), and nothing new is published.
-        context.log.info(
-            f"{NOTHING_NEW}: the files in force, as_of {kaohe.as_of_text()}, the options and the code are those "
-            f"of publication {in_force.run_id}; dbt build, the gate and publishing are skipped (--force redoes them)"
-        )
+        skip = None if kaohe.force else nothing_new(con, fingerprint, Path(kaohe.publish_dir), kaohe.as_of_text())
+    if skip:
+        # No output, so Dagster skips the gate and publishing (their inputs were not
+        # materialized), and nothing new is published.
+        context.log.info(skip)
         return
     # dbt unit tests check the SQL, not the data: CI runs them (tests/e2e/test_dbt_unit_tests.py).
     # Great Expectations takes ~4.5 s to import; the gate needs it next. Importing it now, on the
@@ -123,21 +120,29 @@ def kaohe_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, kaohe:
             f"({', '.join(failing[:5])}); nothing is published." + "".join(f" {finding}" for finding in dangling),
             allow_retries=False,
         )
+    with kaohe.write() as con:  # what this warehouse is now built from (build_state.py)
+        record_build(con, fingerprint, context.run.run_id)
 
 
 class KaoheDbtCli(DbtCliResource):
-    """dbt's CLI as dagster-dbt runs it, without the dbt adapter dagster-dbt opens in this
-    process before each command: it serves only row counts and column metadata, which kaohe
-    does not fetch (they would open the warehouse beside dbt's writer, docs/architecture.md), and costs
-    3–5 s a run."""
+    """dbt's CLI as dagster-dbt runs it, less two things it does in this process before each
+    command (the one subclass of dagster-dbt in kaohe, tests/unit/test_dbt_resource.py):
+
+    - it opens a dbt adapter on the warehouse, which serves only row counts and column metadata;
+      kaohe fetches neither, and the adapter would open the warehouse beside dbt's writer
+      (docs/architecture.md);
+    - it asks the executable for its version (`dbt --version`, a process of its own per command);
+      the executable is this environment's (core/dbt_project.dbt_executable), so its version is
+      the installed dbt-core's.
+
+    Both are private methods of dagster-dbt 0.29 (`_initialize_dbt_core_adapter`, `_cli_version`);
+    the test fails if an upgrade renames them or changes what they return."""
 
     def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
         return None
 
     @cached_property
     def _cli_version(self) -> version.Version:
-        """dagster-dbt asks the executable (`dbt --version`, a 2.7 s subprocess per command); the
-        executable is this environment's (dbt_executable), so its version is the installed dbt-core's."""
         return version.parse(importlib.metadata.version("dbt-core"))
 
 

@@ -1,6 +1,7 @@
-"""History survives a rebuild: the register snapshots are taken per delivery and dated by it, so
-`rm warehouse; kaohe run --sources inbox` reproduces raw, snapshots and marts of the nightly runs
-that applied the same deliveries one by one."""
+"""History survives a rebuild: the register snapshots are taken per delivery and dated by it, and
+the skip decision looks at the warehouse's own builds, so moving the warehouse away and running
+again on the same inbox (docs/operations.md) reproduces raw, snapshots and marts of the nightly
+runs that applied the same deliveries one by one."""
 
 from __future__ import annotations
 
@@ -64,38 +65,50 @@ def _tables(database: str, schemas: tuple[str, ...], ordered: bool = True) -> di
 
 
 def test_a_rebuild_from_the_retained_deliveries_reproduces_raw_snapshots_and_marts(tmp_path, dbt_manifest):
+    # The nightly history: three deliveries renaming a unit, one run each.
     inbox = tmp_path / "inbox"
     shutil.copytree(SAMPLE, inbox / "20240101")
-    nightly = settings_for(tmp_path / "nightly", inbox, as_of=AS_OF)
-    assert run_nightly(nightly).exit_code == 0
+    settings = settings_for(tmp_path, inbox, as_of=AS_OF)
+    assert run_nightly(settings).exit_code == 0
     _staffing_delivery(inbox, "20240201", "南京市乙局（更名一）", 2)
+    assert run_nightly(settings).exit_code == 0
     _staffing_delivery(inbox, "20240301", "南京市乙局（更名二）", -1)
-    # the next night applies both new deliveries: the first is snapshotted on its own
-    assert run_nightly(nightly).exit_code == 0
+    nightly = run_nightly(settings)
+    assert nightly.exit_code == 0 and nightly.published
 
-    rebuilt = settings_for(tmp_path / "rebuilt", inbox, as_of=AS_OF)
-    report = run_nightly(rebuilt)
+    # The documented rebuild: the warehouse moved away, the same inbox and publication folder.
+    # The inputs equal those of the publication in force, but this warehouse has built nothing
+    # yet: it replays the three deliveries and snapshots the register after each.
+    warehouse = Path(settings.warehouse)
+    nightly_warehouse = warehouse.with_name("nightly.duckdb")
+    warehouse.rename(nightly_warehouse)
+    report = run_nightly(settings)
     assert report.exit_code == 0, (report.failures, report.failed_checks)
+    assert not report.up_to_date
 
-    versions = _tables(rebuilt.warehouse, ("snapshots",))["snapshots.snp_staffing__units"]
+    versions = _tables(settings.warehouse, ("snapshots",))["snapshots.snp_staffing__units"]
     renamed = versions[versions["unit_code"] == "113201001000000247"]
     assert [str(d.date()) for d in renamed.sort_values("dbt_valid_from")["dbt_valid_from"]] == [
         "2024-01-01",
         "2024-02-01",
         "2024-03-01",
     ]
-    before = _tables(nightly.warehouse, ("raw", "snapshots", "marts"))
-    after = _tables(rebuilt.warehouse, ("raw", "snapshots", "marts"))
+    before = _tables(str(nightly_warehouse), ("raw", "snapshots", "marts"))
+    after = _tables(settings.warehouse, ("raw", "snapshots", "marts"))
     assert before.keys() == after.keys()
     for name in before:
         pd.testing.assert_frame_equal(before[name], after[name], obj=name)
 
     # Two publications of the same input are equal cell by cell, in the order they are stored
     # (DuckDB and Parquet), apart from which run published them and when.
-    published = [Path(s.publish_dir) / "kaohe.duckdb" for s in (nightly, rebuilt)]
+    published = [run.published / "kaohe.duckdb" for run in (nightly, report)]
     stored = [_tables(str(p), ("marts",), ordered=False) for p in published]
     assert stored[0].keys() == stored[1].keys() and "marts.score_line_items" in stored[0]
     for name in stored[0]:
         pd.testing.assert_frame_equal(stored[0][name], stored[1][name], obj=name)
     parquet = [(p.parent / "parquet" / "score_line_items.parquet").read_bytes() for p in published]
     assert parquet[0] == parquet[1]
+
+    # The rebuilt warehouse, run again, has nothing new (its own last build and the publication
+    # in force were made from these inputs).
+    assert run_nightly(settings).up_to_date == report.run_id
