@@ -23,9 +23,7 @@ SCHEMA = "state"
 
 def ensure_builds(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create schema if not exists {SCHEMA}")
-    con.execute(
-        f"create table if not exists {SCHEMA}.builds (fingerprint varchar, run_id varchar, built_at timestamp)"
-    )
+    con.execute(f"create table if not exists {SCHEMA}.builds (fingerprint varchar, run_id varchar, built_at timestamp)")
 
 
 def last_build(con: duckdb.DuckDBPyConnection) -> str | None:
