@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
+import dagster_project.analysis.certainty_section  # noqa: F401  (registers the grade-certainty section)
 from dagster_project.outputs.export import write_atomically
 from dagster_project.outputs.labels import LANGUAGES
 from dagster_project.outputs.scorecard_data import (

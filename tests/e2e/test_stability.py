@@ -111,3 +111,17 @@ def test_the_nightly_job_publishes_grade_stability(sample_published):
         assert p1 + p2 + p3 == pytest.approx(1)
         if vetoed or not has_reviews:  # U5 vetoed, U6 without reviews (43.72): grade 3 in every draw
             assert (p3, grade) == (1, 3)
+
+
+def test_the_scorecard_shows_the_grade_certainty(sample_published):
+    from pathlib import Path
+
+    from dagster_project.outputs.scorecard import read_year, render
+    from tests.sample_units import U1, U5
+
+    _, settings, _ = sample_published
+    results = read_year(Path(settings.publish_dir), 2023)
+    vetoed = render(results, U5)  # grade 3 in every draw (the veto), first of its category
+    assert '<p id="certainty-line">在 200 次重抽样中 100.0% 为三等次</p>' in vetoed
+    assert "<td>第 1 名</td>" in vetoed
+    assert "200 resamples of the reviews give grade 2" in render(results, U1, "en")
