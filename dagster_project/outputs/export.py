@@ -26,7 +26,16 @@ from openpyxl.worksheet.worksheet import Worksheet
 from dagster_project.outputs.labels import Labels, grade_reason, read_labels
 
 SCHEMA = "marts"
-SHEET_LABELS = ("grade", "category", "stage", "light", "reason", "kind", "signal")  # code columns shown by label
+SHEET_LABELS = (
+    "grade",
+    "category",
+    "stage",
+    "light",
+    "reason",
+    "kind",
+    "signal",
+    "clue",
+)  # code columns shown by label
 RANKING_COLUMNS = [
     "group_code", "group_name", "category", "rank_in_category", "rank_overall", "unit_code", "unit_name",
     "total_score", "grade", "grade_reason", "base_score", "qualitative_score", "bonus", "deductions", "vetoed",
@@ -53,6 +62,8 @@ DETAIL_SHEETS = [
     Sheet("投入产出", "unit_efficiency", "unit_code"),
     Sheet("编制信号", "staffing_signals", "unit_code, signal"),
     Sheet("实名制核对", "register_crosschecks", 'unit_code, "check", subject_key'),
+    Sheet("失实线索", "report_clues", "unit_code, clue, task_id"),
+    Sheet("DEA", "unit_dea", "group_code, category, unit_code"),
 ]
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 

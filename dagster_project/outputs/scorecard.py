@@ -21,6 +21,7 @@ import jinja2
 from markupsafe import Markup
 
 import dagster_project.analysis.certainty_section  # noqa: F401  (registers the grade-certainty section)
+from dagster_project.outputs import findings  # noqa: F401 — registers the DEA and clues sections
 from dagster_project.outputs.export import write_atomically
 from dagster_project.outputs.labels import LANGUAGES
 from dagster_project.outputs.scorecard_data import (

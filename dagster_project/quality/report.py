@@ -112,6 +112,7 @@ class InForce(NamedTuple):
 
     quarantine: pd.DataFrame | None  # quarantined cells: file, line, column, reason (no values)
     loads: tuple[int, int] | None  # rows read, rows quarantined
+    clues: list[tuple[int, str, str, int]] | None = None  # report_clues: year, clue, its label, rows
 
 
 NOTHING_IN_FORCE = InForce(None, None)
@@ -119,8 +120,9 @@ NOTHING_IN_FORCE = InForce(None, None)
 
 def read_in_force(warehouse: str | Path) -> InForce:
     """The quarantined cells of the loads in force (no values: they may be personal) and their
-    rows read and quarantined, over one read-only connection; nothing when the warehouse cannot
-    be read now (another writer) or holds no raw schema yet."""
+    rows read and quarantined, and the clues of false results per year and kind (report_clues), over
+    one read-only connection; nothing when the warehouse cannot be read now (another writer) or
+    holds no raw schema yet."""
     import duckdb
 
     try:
@@ -140,11 +142,22 @@ def read_in_force(warehouse: str | Path) -> InForce:
             "select coalesce(sum(rows_read), 0), coalesce(sum(rows_rejected), 0) "
             "from raw.loads inner join raw.current_loads using (load_id)"
         ).fetchone()
-        return InForce(quarantine, (int(read), int(rejected)))
     except duckdb.Error:  # no raw schema yet: nothing was ever loaded
+        con.close()
         return NOTHING_IN_FORCE
+    try:
+        clues = con.execute(
+            """
+            select c.year, c.clue, coalesce(any_value(d.label_zh), c.clue), count(*)
+            from marts.report_clues as c left join marts.dim_clue as d on c.clue = d.code
+            group by c.year, c.clue order by c.year, min(d.sort_order), c.clue
+            """
+        ).fetchall()
+    except duckdb.Error:  # not built in this run (dbt failed before it)
+        clues = None
     finally:
         con.close()
+    return InForce(quarantine, (int(read), int(rejected)), clues)
 
 
 def record_trend_point(history: Path, point: dict) -> list[dict]:
@@ -214,7 +227,7 @@ def write_report(
     """The page; `failures` are the run's failed steps, each 'step: what happened'; `in_force`
     (read_in_force) the quarantined cells, also written beside it as quarantine.csv, and the rows
     read and quarantined, a point of the trend kept in <publish>/report_history.jsonl."""
-    quarantine, loads = in_force
+    quarantine, loads, clues = in_force
     path.parent.mkdir(parents=True, exist_ok=True)
     written = datetime.now().astimezone()
     titles = check_titles()
@@ -252,7 +265,7 @@ def write_report(
 <div class=summary>run <b>{html.escape(run_id)}</b> · as of {html.escape(as_of)}
 · written {written:%Y-%m-%d %H:%M:%S %Z (UTC%z)}<br>
 <b>{html.escape(verdict)}</b> — {len(passed)} passed, {len(failed)} failed (blocking), {len(warned)} warnings
-{_quarantine_count(quarantine)}</div>
+{_quarantine_count(quarantine)}{_clue_count(clues)}</div>
 {_failures_section(failures)}
 {_trend_section(points)}
 {"".join(sections)}
@@ -282,6 +295,18 @@ def _table(outcomes: list[CheckOutcome], titles: dict[str, str]) -> str:
         "<col></colgroup><thead><tr><th>status</th><th>table</th><th>check</th><th>by</th><th>rows</th>"
         f"<th>detail</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
+
+
+def _clue_count(clues: list[tuple[int, str, str, int]] | None) -> str:
+    """The clues of false results (docs/methodology.md §13) the run found: findings to verify
+    offline, not failed checks."""
+    if clues is None:
+        return ""
+    if not clues:
+        return "<br>结果失实线索 clues of false results: 0"
+    total = sum(n for *_, n in clues)
+    kinds = "，".join(f"{year} {html.escape(label)} {n:,}" for year, _, label, n in clues)
+    return f"<br>结果失实线索 clues of false results: {total:,}（{kinds}；供线下核实，不是检查失败）"
 
 
 def _quarantine_count(quarantine: pd.DataFrame | None) -> str:

@@ -9,9 +9,12 @@ import json
 import shutil
 
 import duckdb
+import openpyxl
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from dagster_project.cli import app
 from dagster_project.core.settings import PROJECT_ROOT
 from dagster_project.runner import run_nightly
 from tests.conftest import settings_for
@@ -85,12 +88,12 @@ def clue_run(tmp_path_factory, dbt_manifest):
     report = run_nightly(settings)
     assert report.exit_code == 0, (report.failures, report.failed_checks)
     con = duckdb.connect(settings.warehouse, read_only=True)
-    yield con
+    yield con, settings
     con.close()
 
 
 def test_each_clue_fires_once_and_nothing_else_does(clue_run):
-    rows = clue_run.execute("select unit_code, task_id, clue from marts.report_clues order by clue").fetchall()
+    rows = clue_run[0].execute("select unit_code, task_id, clue from marts.report_clues order by clue").fetchall()
     assert sorted(rows, key=lambda r: r[2]) == sorted(
         [
             (U3, "", "workload_over_capacity"),
@@ -108,7 +111,7 @@ def test_each_clue_fires_once_and_nothing_else_does(clue_run):
 def test_each_clue_names_its_reports_and_numbers(clue_run):
     clues = {
         r[0]: (json.loads(r[1]), r[2])
-        for r in clue_run.execute("select clue, evidence, detail from marts.report_clues").fetchall()
+        for r in clue_run[0].execute("select clue, evidence, detail from marts.report_clues").fetchall()
     }
     evidence, detail = clues["value_pct_mismatch"]
     (report,) = evidence["reports"]
@@ -145,3 +148,28 @@ def test_the_unchanged_sample_has_no_clue(sample_published):
     _, settings, _ = sample_published
     with duckdb.connect(settings.warehouse, read_only=True) as con:
         assert con.execute("select count(*) from marts.report_clues").fetchone() == (0,)
+
+
+def test_clues_are_on_the_offices_page_and_in_the_workbook_not_on_the_agencys(clue_run, tmp_path):
+    _, settings = clue_run
+    publish = settings.publish_dir
+    pages = {}
+    for audience in ("unit", "office"):
+        out = tmp_path / f"{audience}.html"
+        result = CliRunner().invoke(
+            app, ["scorecard", U2, "--year", "2023", "--audience", audience, "--out", str(out), "--publish", publish]
+        )
+        assert result.exit_code == 0, result.output
+        pages[audience] = out.read_text(encoding="utf-8")
+    assert 'id="clues"' not in pages["unit"] and "结果失实线索" not in pages["unit"]
+    office = pages["office"].split('<section id="clues">')[1].split("</section>")[0]
+    assert office.count('class="clue"') == 2  # U2: late_surge (T202) and reviewer_gap
+    assert 'data-clue="late_surge" data-task="T202"' in office and "四季度进度突增" in office
+    assert "第四季度进度 100% 比第三季度的 33.33% 高 66.67 个百分点（阈值 50）" in office
+    workbook = tmp_path / "ranking.xlsx"
+    result = CliRunner().invoke(app, ["export", "--year", "2023", "--out", str(workbook), "--publish", publish])
+    assert result.exit_code == 0, result.output
+    sheet = openpyxl.load_workbook(workbook)["失实线索"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert len(rows) == 1 + 7 and "四季度进度突增" in {r[2] for r in rows[1:]}
+    assert openpyxl.load_workbook(workbook)["DEA"].max_row == 1 + 6

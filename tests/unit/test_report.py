@@ -74,3 +74,17 @@ def test_a_history_line_cut_by_a_killed_run_is_dropped_not_fatal(tmp_path):
     )
     lines = (publish / HISTORY_FILE).read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["run_id"] for line in lines] == ["old", "new"]
+
+
+def test_the_clues_of_false_results_are_counted_not_failed(tmp_path):
+    publish = tmp_path / "published"
+    clues = [(2023, "value_pct_mismatch", "实际值与完成百分比不符", 1), (2023, "late_surge", "四季度进度突增", 12)]
+    page = write_report(
+        report_path(publish, "r"), "r", [PASSED], VERDICT_PUBLISHED, "2024-01-31", in_force=InForce(None, (9, 0), clues)
+    ).read_text(encoding="utf-8")
+    assert "结果失实线索 clues of false results: 13（2023 实际值与完成百分比不符 1，2023 四季度进度突增 12；" in page
+    assert "1 passed, 0 failed" in page
+    none = write_report(
+        report_path(publish, "s"), "s", [PASSED], VERDICT_PUBLISHED, "2024-01-31", in_force=InForce(None, (9, 0), [])
+    ).read_text(encoding="utf-8")
+    assert "clues of false results: 0" in none
