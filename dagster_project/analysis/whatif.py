@@ -372,7 +372,11 @@ def compare(year, as_of, before, after, before_lines, after_lines) -> WhatIf:
         "rank_changes": int((both["rank_change"] != 0).sum()),
         "total_changes": int((both["total_change"] != 0).sum()),
         "rank_correlation": correlation,
-        "largest_movers": movers.head(10)["unit_code"].tolist(),
+        "largest_movers": [
+            f"{r['unit_name'] if isinstance(r['unit_name'], str) else r['unit_code']}"
+            f"（排名 {int(r['rank_change']):+d}，总分 {r['total_change']:+.2f}）"
+            for r in movers.head(10).to_dict("records")
+        ],
     }
     return WhatIf(year, as_of, after, both, moved, groups, summary, [])
 

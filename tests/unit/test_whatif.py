@@ -70,3 +70,29 @@ def test_a_bad_proposal_is_refused_naming_the_rule_file_and_line(tmp_path, files
     with pytest.raises(ProposalRefused) as refused:
         proposal(tmp_path, files)
     assert message in str(refused.value)
+
+
+def test_the_comparison_counts_moves_and_names_the_lines_that_moved_a_grade():
+    import pandas as pd
+
+    from dagster_project.analysis.whatif import compare
+
+    before = pd.DataFrame({"year": 2023, "unit_code": ["A", "B", "C"], "unit_name": ["甲局", None, "丙局"],
+                           "group_code": "G", "category": "economic", "total_score": [80.0, 70.0, 60.0],
+                           "rank_in_category": [1, 2, 3], "rank_overall": [1, 2, 3], "grade": [1, 2, 2]})  # fmt: skip
+    after = before.assign(total_score=[69.0, 70.5, 60.0], rank_in_category=[2, 1, 3], grade=[2, 1, 2])
+    lines = pd.DataFrame({"unit_code": ["A", "A", "C"], "component": ["indicator", "qualitative", "indicator"],
+                          "code": ["key_work", "qualitative", "key_work"], "item_key": None,
+                          "points": [50.0, 16.0, 40.0]})  # fmt: skip
+    result = compare(2023, "2024-01-31", before, after, lines, lines.assign(points=[39.0, 16.0, 40.0]))
+    s = result.summary
+    assert (s["grade_changes"], s["grade_up"], s["grade_down"], s["rank_changes"], s["total_changes"]) == (
+        2,
+        1,
+        1,
+        2,
+        2,
+    )
+    assert s["rank_correlation"] == 0.5  # ranks (1, 2, 3) → (2, 1, 3): 1 − 6·2/(3·8)
+    assert s["largest_movers"] == ["甲局（排名 -1，总分 -11.00）", "B（排名 +1，总分 +0.50）"]
+    assert result.moved_lines[["unit_code", "code", "change"]].values.tolist() == [["A", "key_work", -11.0]]
