@@ -45,3 +45,27 @@ def read_certainty(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, dict[
 
 if not any(extension.name == "certainty" for extension in EXTENSIONS):
     EXTENSIONS.append(Extension("certainty", ("grade_stability",), read_certainty))
+
+
+UNCERTAIN_SHEET = "等次不确定单位"
+
+
+def uncertain_grades(con: duckdb.DuckDBPyConnection, year: int):
+    """The workbook's sheet of units whose grade is uncertain (no grade's share above 0.9), by
+    evaluating body, category and rank; None when the publication has no grade_stability."""
+    present = {
+        r[0] for r in con.execute("select table_name from duckdb_tables() where schema_name = ?", [SCHEMA]).fetchall()
+    }
+    if "grade_stability" not in present:
+        return None
+    return con.execute(
+        f"""
+        select s.group_code, s.category, s.rank_in_category, s.unit_code, s.unit_name, s.total_score, s.grade,
+            g.draws, g.p_grade1, g.p_grade2, g.p_grade3, g.rank_p05, g.rank_p95
+        from {SCHEMA}.grade_stability as g
+        inner join {SCHEMA}.unit_scores as s using (year, unit_code)
+        where g.year = ? and greatest(g.p_grade1, g.p_grade2, g.p_grade3) <= {UNCERTAIN_AT_MOST}
+        order by s.group_code, s.category, s.rank_in_category
+        """,
+        [year],
+    ).df()

@@ -189,6 +189,14 @@ def export(publish_dir: Path, year: int, out: Path) -> dict[str, int]:
             ).df()
             _write(book.create_sheet(sheet.title), rows.drop(columns=["year"]), column_labels(con, sheet.table), names)
             counts[sheet.title] = len(rows)
+        # docs/methodology.md §14 (imported here: the section module imports scorecard_data, which imports this one)
+        from dagster_project.analysis.certainty_section import UNCERTAIN_SHEET, uncertain_grades
+
+        uncertain = uncertain_grades(con, year)
+        if uncertain is not None:
+            certainty_labels = score_labels | column_labels(con, "grade_stability")
+            _write(book.create_sheet(UNCERTAIN_SHEET), uncertain, certainty_labels, names)
+            counts[UNCERTAIN_SHEET] = len(uncertain)
     write_atomically(out, book.save, ExportError)
     return counts
 

@@ -34,7 +34,7 @@ def _rows(ws) -> list[dict]:
 def test_the_ranking_sheet_matches_unit_scores_with_chinese_labels(workbook):
     publish_dir, out, counts = workbook
     book = load_workbook(out)
-    assert book.sheetnames == ["2023年度排名", "指标完成度", *(s.title for s in DETAIL_SHEETS)]
+    assert book.sheetnames == ["2023年度排名", "指标完成度", *(s.title for s in DETAIL_SHEETS), "等次不确定单位"]
     con = duckdb.connect(str(publish_dir / "kaohe.duckdb"), read_only=True)
     try:
         scores = {

@@ -125,3 +125,24 @@ def test_the_scorecard_shows_the_grade_certainty(sample_published):
     assert '<p id="certainty-line">在 200 次重抽样中 100.0% 为三等次</p>' in vetoed
     assert "<td>第 1 名</td>" in vetoed
     assert "200 resamples of the reviews give grade 2" in render(results, U1, "en")
+
+
+def test_the_workbook_lists_the_units_whose_grade_is_uncertain(sample_published, tmp_path):
+    from pathlib import Path
+
+    from dagster_project.outputs.export import export
+
+    _, settings, _ = sample_published
+    counts = export(Path(settings.publish_dir), 2023, tmp_path / "ranking.xlsx")
+    con = duckdb.connect(str(settings.publish_dir + "/kaohe.duckdb"), read_only=True)
+    try:
+        expected = con.execute(
+            "select unit_code from marts.grade_stability where year = 2023 "
+            "and greatest(p_grade1, p_grade2, p_grade3) <= 0.9 order by unit_code"
+        ).fetchall()
+    finally:
+        con.close()
+    sheet = pd.read_excel(tmp_path / "ranking.xlsx", sheet_name="等次不确定单位", dtype={"统一社会信用代码": str})
+    assert counts["等次不确定单位"] == len(sheet) == len(expected)
+    assert sorted(sheet["统一社会信用代码"]) == [code for (code,) in expected]
+    assert {"一等次概率", "二等次概率", "三等次概率", "类别排名第5百分位"} <= set(sheet.columns)
