@@ -59,7 +59,7 @@ def _descendants(pid: int) -> list[int]:
 
 class _TreeMemory(threading.Thread):
     """Samples the resident memory of a process and all its descendants (dbt runs as a child of
-    kaohe) every 0.2 s: the peak of their sum, and the peak of each command. Linux only (/proc);
+    kaohe) a few times a second: the peak of their sum, and the peak of each command. Linux only (/proc);
     elsewhere the peaks stay 0 and only the largest process (getrusage) is reported."""
 
     def __init__(self, pid: int) -> None:

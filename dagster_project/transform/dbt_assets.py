@@ -93,7 +93,7 @@ def kaohe_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, kaohe:
         context.log.info(skip)
         return
     # dbt unit tests check the SQL, not the data: CI runs them (tests/e2e/test_dbt_unit_tests.py).
-    # Great Expectations takes ~4.5 s to import; the gate needs it next. Importing it now, on the
+    # Great Expectations is slow to import, and the gate needs it next. Importing it now, on the
     # core dbt's single-threaded Python leaves idle, takes that off the run's critical path.
     threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
     with dbt_parameters(kaohe, snapshot_at):
