@@ -35,6 +35,7 @@ SHEET_LABELS = (
     "kind",
     "signal",
     "clue",
+    "excluded_reason",
 )  # code columns shown by label
 RANKING_COLUMNS = [
     "group_code", "group_name", "category", "rank_in_category", "rank_overall", "unit_code", "unit_name",

@@ -27,6 +27,7 @@ TABLES: dict[str, tuple[str, str]] = {
     "check": ("dim_check", "label_checks"),
     "code": ("dim_score_line", "label_line_codes"),
     "clue": ("dim_clue", "label_clues"),
+    "excluded_reason": ("dim_dea_exclusion", "label_dea_exclusions"),
     "issue": ("dim_issue", "label_issues"),
     "status": ("dim_task_status", "label_task_statuses"),
     "kind": ("dim_negative_kind", "label_negative_kinds"),

@@ -14,6 +14,7 @@
     ('dim_check', 'register_crosschecks', '"check"'),
     ('dim_score_line', 'score_line_items', 'code'),
     ('dim_clue', 'report_clues', 'clue'),
+    ('dim_dea_exclusion', 'unit_dea', 'excluded_reason'),
 ] %}
 with used as (
     {%- for label_table, mart, column in relationships %}
