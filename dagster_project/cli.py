@@ -129,7 +129,17 @@ def run(
         int | None, typer.Option(help="Publish a changed final (year-end) ranking of this year as a new revision.")
     ] = None,
     reason: Annotated[
-        str | None, typer.Option(help="Why the final ranking is reopened (required with --reopen).")
+        str | None,
+        typer.Option(help="Why the final ranking is reopened, or accepted incomplete (required with both)."),
+    ] = None,
+    accept_incomplete: Annotated[
+        int | None,
+        typer.Option(
+            "--accept-incomplete",
+            metavar="YEAR",
+            help="Make the provisional year-end ranking of YEAR that this run computes final as it is, although "
+            "some units' data are incomplete (only ranking_status changes; recorded with --reason).",
+        ),
     ] = None,
     accept_shrink: Annotated[
         list[str] | None,
@@ -191,6 +201,9 @@ def run(
     if reopen is not None and not (reason or "").strip():
         err_console.print("[red]error:[/red] --reopen needs --reason TEXT: every revision of a final ranking says why")
         raise typer.Exit(2)
+    if accept_incomplete is not None and not (reason or "").strip():
+        err_console.print("[red]error:[/red] --accept-incomplete needs --reason TEXT: the acceptance is recorded with it")
+        raise typer.Exit(2)
     kaohe = KaoheSettings.from_env(
         sources_dir=str(sources) if sources else None,
         warehouse=str(warehouse) if warehouse else None,
@@ -198,6 +211,8 @@ def run(
         as_of=as_of,
         reopen_year=reopen,
         reopen_reason=reason,
+        accept_incomplete_year=accept_incomplete,
+        accept_incomplete_reason=reason,
         only_year=year,
         demo_key=demo_key,
         accept_shrink=accept_shrink,
@@ -262,6 +277,13 @@ class _Progress:
 
 
 def _print_report(report) -> None:
+    from dagster_project.quality.ranking_notice import RankingNotice, notice_lines
+
+    if report.ranking:  # said first: what the published rankings rest on (docs/methodology.md §9)
+        notice = RankingNotice.from_json(report.ranking)
+        for line in notice_lines(notice):
+            style = "bold yellow" if notice.provisional_years and not line.startswith(" ") else None
+            console.print(line, style=style, soft_wrap=True, markup=False, highlight=False)
     if report.tables:
         loads = Table(title="loads", show_edge=False)
         for column, justify in (

@@ -50,6 +50,7 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
     step_seconds: dict[str, float] = field(default_factory=dict)  # each step that succeeded
     up_to_date: str = ""  # the run id of the publication in force, when nothing new was there to publish
+    ranking: dict | None = None  # what the published rankings rest on (quality/ranking_notice.py), said first
 
     @property
     def failed_checks(self) -> list[CheckOutcome]:
@@ -256,6 +257,7 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None, his
                 )
             if "snapshot" in meta:
                 report.published = Path(meta["snapshot"])
+                report.ranking = meta.get("ranking_notice")
                 for year, units in (meta.get("kept_final_years") or {}).items():
                     report.warnings.append(
                         f"final ranking of {year} kept as published: the latest data would change {units} unit(s) "

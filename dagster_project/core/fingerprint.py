@@ -52,6 +52,8 @@ def inputs_fingerprint(
     reopen_year: int | None,
     reopen_reason: str,
     only_year: int | None,
+    accept_year: int | None = None,
+    accept_reason: str = "",
 ) -> str:
     """The digest of what a run on this warehouse would publish from (see the module docstring)."""
     loads = con.execute(
@@ -66,6 +68,8 @@ def inputs_fingerprint(
         "reopen": [reopen_year, reopen_reason] if reopen_year is not None else None,
         "only_year": only_year,
     }
+    if accept_year is not None:  # --accept-incomplete changes what is published
+        inputs["accept_incomplete"] = [accept_year, accept_reason]
     return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
 
 

@@ -32,6 +32,9 @@ class KaoheSettings(dg.ConfigurableResource):
     reopen_year: int | None = None  # publish a changed final ranking of this year as a new revision
     reopen_reason: str = ""
     only_year: int | None = None  # recompute this year only; others are carried over from the publication
+    # make this run's provisional year-end ranking of this year final although incomplete (methodology §9)
+    accept_incomplete_year: int | None = None
+    accept_incomplete_reason: str = ""
     demo_key: bool = False  # hash personal data with the public demo key (the embedded sample only)
     # tables allowed to arrive empty or under min_rows_share of their current rows
     accept_shrink: list[str] = Field(default_factory=list)
@@ -73,6 +76,8 @@ class KaoheSettings(dg.ConfigurableResource):
             reopen_year=self.reopen_year,
             reopen_reason=self.reopen_reason,
             only_year=self.only_year,
+            accept_year=self.accept_incomplete_year,
+            accept_reason=self.accept_incomplete_reason,
         )
 
     def pii_key(self) -> bytes:

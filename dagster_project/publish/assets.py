@@ -29,6 +29,7 @@ from dagster_project.quality.report import (
     run_check_outcomes,
     write_report,
 )
+from dagster_project.quality.ranking_notice import notice_html, read_notice
 from dagster_project.quality.suites import SuiteOutcome, load_suites, run_suites
 
 GROUP = "publish"
@@ -128,6 +129,7 @@ def run_gate(
         verdict,
         kaohe.as_of_text(),
         in_force=read_in_force(kaohe.warehouse),
+        ranking=notice_html(read_notice(Path(kaohe.warehouse))),
     )
     yield dg.MaterializeResult(
         metadata={
@@ -142,6 +144,12 @@ def run_gate(
 def publish_snapshot(context: AssetExecutionContext, kaohe: KaoheSettings, dbt: DbtCliResource) -> PublishResult:
     """The snapshot switched in, when no blocking check of the run failed; then the report says
     "published", and retention runs."""
+    if kaohe.accept_incomplete_year is not None and not kaohe.accept_incomplete_reason.strip():
+        raise dg.Failure(
+            description=f"accept_incomplete_year {kaohe.accept_incomplete_year} needs accept_incomplete_reason: "
+            "the acceptance is recorded with it; nothing was published",
+            allow_retries=False,
+        )
     outcomes = run_check_outcomes(context.instance, context.run.run_id)
     failures = blocking_failures(outcomes)
     if failures:
@@ -167,7 +175,12 @@ def publish_snapshot(context: AssetExecutionContext, kaohe: KaoheSettings, dbt: 
             demo_key=kaohe.demo_key,
             as_of=kaohe.as_of_text(),
             inputs_fingerprint=fingerprint,
+            accept_year=kaohe.accept_incomplete_year,
+            accept_reason=kaohe.accept_incomplete_reason or None,
         )
+    # what the published rankings rest on, as published (an accepted year is final there)
+    notice = read_notice(result.run_dir / "kaohe.duckdb", Path(kaohe.warehouse))
+    result.notice = notice.to_json()
     write_report(
         report_path(kaohe.publish_dir, context.run.run_id),
         context.run.run_id,
@@ -175,6 +188,7 @@ def publish_snapshot(context: AssetExecutionContext, kaohe: KaoheSettings, dbt: 
         VERDICT_PUBLISHED,
         kaohe.as_of_text(),
         in_force=read_in_force(kaohe.warehouse),
+        ranking=notice_html(notice),
     )
     with kaohe.lock():
         pruned = prune(Path(kaohe.publish_dir), Path(kaohe.warehouse), kaohe.keep)
@@ -199,6 +213,8 @@ def publication_metadata(context: AssetExecutionContext, result: PublishResult) 
         "snapshot": dg.MetadataValue.path(str(result.run_dir)),
         "kept_final_years": dg.MetadataValue.json({str(k): v for k, v in result.kept_years.items()}),
         "revisions": dg.MetadataValue.json({str(k): v for k, v in result.revisions.items()}),
+        "accepted_incomplete": dg.MetadataValue.json({str(k): v for k, v in result.accepted.items()}),
+        "ranking_notice": dg.MetadataValue.json(result.notice or {}),
         **{f"rows/{t}": n for t, n in result.tables.items()},
     }
 

@@ -12,10 +12,13 @@ A snapshot is built under a temporary name and renamed into place, so a reader n
 of one; a reader that keeps an old snapshot open keeps reading it, and never blocks the nightly
 writer (it never opens the working warehouse).
 
-Final rankings (docs/methodology.md §9, docs/architecture.md "Failures"): once a year-end ranking of a year is
-published, a later run that would change any unit's total, rank or grade of that year keeps the
+Final rankings (docs/methodology.md §9, docs/architecture.md "Failures"): once a final year-end ranking of a
+year is published, a later run that would change any unit's total, rank or grade of that year keeps the
 published rows of the year and records the would-be differences in `ranking_drift`, unless the
-run was asked to `--reopen` the year with a reason, which records a new revision.
+run was asked to `--reopen` the year with a reason, which records a new revision. A provisional
+year-end ranking (some unit's data incomplete, or a roster unit not ranked) is neither locked nor
+compared: the next run replaces it. `--accept-incomplete Y --reason` makes this run's provisional
+ranking of Y final as it is (only `ranking_status` changes), recorded in `ranking_acceptances`.
 """
 
 from __future__ import annotations
@@ -49,6 +52,8 @@ class PublishResult:
     kept_years: dict[int, int] = field(default_factory=dict)  # final year → units that would change
     revisions: dict[int, int] = field(default_factory=dict)  # year → new revision number
     notes: list[str] = field(default_factory=list)
+    accepted: dict[int, int] = field(default_factory=dict)  # year accepted incomplete → units affected
+    notice: dict | None = None  # what the published rankings rest on (quality/ranking_notice.py)
 
 
 def remove_half_built(publish_dir: Path) -> list[Path]:
@@ -222,6 +227,8 @@ def publish(
     demo_key: bool = False,
     as_of: str | None = None,
     inputs_fingerprint: str | None = None,
+    accept_year: int | None = None,
+    accept_reason: str | None = None,
 ) -> PublishResult:
     """Build the snapshot of `warehouse`'s marts as run `run_id` and make it current."""
     now = now or datetime.now()
@@ -270,8 +277,9 @@ def publish(
             else:
                 con.execute(f"create table {STAGED}.{table.name} ({table.ddl()})")
         _keep_final_rankings(
-            con, result, previous_tables, year_tables, run_id, now, reopen_year=reopen_year, reason=reason
-        )
+            con, result, previous_tables, year_tables, run_id, now, reopen_year=reopen_year, reason=reason,
+            accept_year=accept_year, accept_reason=accept_reason,
+        )  # fmt: skip
         published = [*marts, *history]
         for table in published:
             result.tables[table.name] = con.execute(f"select count(*) from {STAGED}.{table.name}").fetchall()[0][0]
@@ -301,6 +309,42 @@ def publish(
     return result
 
 
+def _final_years(con: duckdb.DuckDBPyConnection, database: str) -> set[int]:
+    """Years whose ranking is final in `database`; a publication from before ranking_status had
+    only final year-end rankings."""
+    table = f"{database}.unit_scores" if database == STAGED else f"{database}.{SCHEMA}.unit_scores"
+    columns = {r[0] for r in con.execute(f"describe {table}").fetchall()}
+    final = "ranking_status = 'final'" if "ranking_status" in columns else "stage = 'year_end'"
+    return {r[0] for r in con.execute(f"select distinct year from {table} where {final}").fetchall()}
+
+
+def _accept_incomplete(
+    con: duckdb.DuckDBPyConnection, result: PublishResult, year: int, reason: str, old_final: set[int]
+) -> list[str] | None:
+    """Make this run's provisional ranking of `year` final as it is: only ranking_status changes
+    (data_complete and unit_data_issues stay). Returns the units it was incomplete for, or None
+    when there was nothing to accept."""
+    statuses = {r[0] for r in con.execute(f"select distinct ranking_status from {STAGED}.unit_scores where year = ?", [year]).fetchall()}
+    if statuses != {"provisional"}:
+        state = "not evaluated" if not statuses else "final already" if statuses == {"final"} else "not a year-end ranking"
+        result.notes.append(f"--accept-incomplete {year}: the ranking of {year} is {state}; nothing to accept")
+        return None
+    if year in old_final:
+        result.notes.append(
+            f"--accept-incomplete {year}: a final ranking of {year} is published already; its lock holds "
+            f"(--reopen {year} --reason … publishes a revision)"
+        )
+    con.execute(f"update {STAGED}.unit_scores set ranking_status = 'final' where year = ?", [year])
+    units = con.execute(
+        f"""
+        select distinct unit_code from {STAGED}.unit_data_issues
+        where year = ? and issue in ('rejected_row', 'not_ranked') order by 1
+        """,
+        [year],
+    ).fetchall()
+    return [u[0] for u in units]
+
+
 def _keep_final_rankings(
     con: duckdb.DuckDBPyConnection,
     result: PublishResult,
@@ -311,22 +355,18 @@ def _keep_final_rankings(
     *,
     reopen_year: int | None,
     reason: str | None,
+    accept_year: int | None = None,
+    accept_reason: str | None = None,
 ) -> None:
     """A published final ranking stays as published unless its year is reopened: the year's
     rows of every by-year table are taken from the previous publication and the would-be
     changes go to ranking_drift; a reopened year records a revision. Records revision 1 of a
-    newly final year."""
-    new_final = {
-        r[0] for r in con.execute(f"select distinct year from {STAGED}.unit_scores where stage = 'year_end'").fetchall()
-    }
-    old_final = set()
-    if "unit_scores" in previous_tables:
-        old_final = {
-            r[0]
-            for r in con.execute(
-                f"select distinct year from prev.{SCHEMA}.unit_scores where stage = 'year_end'"
-            ).fetchall()
-        }
+    newly final year. Provisional rankings are neither kept nor compared: the next run replaces them."""
+    old_final = _final_years(con, "prev") if "unit_scores" in previous_tables else set()
+    accepted_units = None
+    if accept_year is not None:
+        accepted_units = _accept_incomplete(con, result, accept_year, accept_reason or "accepted", old_final)
+    new_final = _final_years(con, STAGED)
     if reopen_year is not None and reopen_year not in old_final:
         result.notes.append(
             f"--reopen {reopen_year}: no final ranking of {reopen_year} was published; nothing to reopen"
@@ -334,6 +374,8 @@ def _keep_final_rankings(
     for year in sorted(old_final):
         changes = _final_changes(con, year)
         if not changes:
+            # the same scores: a final ranking does not become provisional again
+            con.execute(f"update {STAGED}.unit_scores set ranking_status = 'final' where year = ?", [year])
             continue
         if year == reopen_year:
             revision = _record_revision(con, year, changes, run_id, now, reason or "reopened")
@@ -359,7 +401,17 @@ def _keep_final_rankings(
             f"from {STAGED}.unit_scores where year = ? order by unit_code",
             [year],
         ).fetchall()
-        result.revisions[year] = _record_revision(con, year, rows, run_id, now, "first year-end publication")
+        first = "first year-end publication"
+        if year == accept_year and accepted_units is not None:
+            first += f", accepted incomplete: {accept_reason or 'accepted'}"
+        result.revisions[year] = _record_revision(con, year, rows, run_id, now, first)
+        if year == accept_year and accepted_units is not None:
+            con.execute(
+                f"insert into {STAGED}.ranking_acceptances values (?, ?, ?, ?, ?, ?, ?)",
+                [year, result.revisions[year], now, accept_reason or "accepted", len(accepted_units),
+                 json.dumps(accepted_units), run_id],
+            )  # fmt: skip
+            result.accepted[year] = len(accepted_units)
 
 
 def _record_revision(

@@ -46,6 +46,14 @@ FRAMES: dict[str, str] = {
             coalesce(expected.quarters = actual.quarters, false) as complete
         from expected full outer join actual on expected.year = actual.year and expected.task_id = actual.task_id
     """,
+    # grades are a year-end result (docs/methodology.md §9): every year-end ranking, provisional or
+    # final, has its grades; an interim one has none and no grade-1 places
+    "ranking_grades": """
+        select year, unit_code, stage,
+            case when stage = 'year_end' then grade in (1, 2, 3) and grade1_slots is not null
+                else grade is null and grade1_slots is null end as grades_as_stage_says
+        from marts.unit_scores
+    """,
     "year_end_reviews": """
         select year, unit_code, has_reviews, in_register from marts.unit_scores where stage = 'year_end'
     """,

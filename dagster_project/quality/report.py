@@ -223,10 +223,12 @@ def write_report(
     as_of: str,
     failures: list[str] = (),
     in_force: InForce = NOTHING_IN_FORCE,
+    ranking: str = "",
 ) -> Path:
     """The page; `failures` are the run's failed steps, each 'step: what happened'; `in_force`
     (read_in_force) the quarantined cells, also written beside it as quarantine.csv, and the rows
-    read and quarantined, a point of the trend kept in <publish>/report_history.jsonl."""
+    read and quarantined, a point of the trend kept in <publish>/report_history.jsonl; `ranking`
+    (ranking_notice.notice_html) what the rankings rest on, said first."""
     quarantine, loads, clues = in_force
     path.parent.mkdir(parents=True, exist_ok=True)
     written = datetime.now().astimezone()
@@ -262,6 +264,7 @@ def write_report(
 <html lang="zh-CN"><head><meta charset="utf-8"><title>kaohe quality report {html.escape(run_id)}</title>
 <style>{STYLE}</style></head><body>
 <h1>kaohe 质量报告 · quality report</h1>
+{ranking}
 <div class=summary>run <b>{html.escape(run_id)}</b> · as of {html.escape(as_of)}
 · written {written:%Y-%m-%d %H:%M:%S %Z (UTC%z)}<br>
 <b>{html.escape(verdict)}</b> — {len(passed)} passed, {len(failed)} failed (blocking), {len(warned)} warnings

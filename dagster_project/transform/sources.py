@@ -56,7 +56,8 @@ def render(system: str, contracts: dict[str, Contract] | None = None) -> str:
                 "name": contract.table,
                 "identifier": raw_table(contract),
                 "description": f"{contract.label} — every load of `{system}/{contract.table}` "
-                f"(key: {', '.join(contract.key)}); staging keeps the current load only.",
+                f"(key: {', '.join(contract.key)}); staging keeps the current load, and the last accepted "
+                "version of a key the current load rejected (carried forward).",
                 "meta": {"contract": f"sources/contracts/{system}/{contract.table}.yml"},
                 "columns": columns,
             }
@@ -148,9 +149,26 @@ def render_enum_macro(contracts: dict[str, Contract] | None = None) -> str:
     return "\n".join(lines)
 
 
+def render_keys(contracts: dict[str, Contract] | None = None) -> str:
+    """The macro `contract_key(system, table)`: each table's key as raw columns, for the
+    carry-forward of dbt/macros/current_rows.sql."""
+    keys = {c.name: [raw_column(c, k) for k in c.key] for c in (contracts or load_contracts()).values()}
+    lines = [f"        {name!r}: {key!r}," for name, key in sorted(keys.items())]
+    return (
+        "{#- " + HEADER.strip("# \n") + " -#}\n"
+        "{% macro contract_key(system, table) -%}\n"
+        "    {%- set keys = {\n" + "\n".join(lines) + "\n    } -%}\n"
+        "    {{ return(keys[system ~ '.' ~ table]) }}\n"
+        "{%- endmacro %}\n"
+    )
+
+
 def source_files() -> dict[Path, str]:
     """Every generated file and its text."""
-    files = {DBT_PROJECT_DIR / "macros" / "enum_code.sql": render_enum_macro()}
+    files = {
+        DBT_PROJECT_DIR / "macros" / "enum_code.sql": render_enum_macro(),
+        DBT_PROJECT_DIR / "macros" / "contract_keys.sql": render_keys(),
+    }
     for system in SYSTEMS:
         folder = DBT_PROJECT_DIR / "models" / "staging" / system
         files[folder / f"_{system}__sources.yml"] = render(system)

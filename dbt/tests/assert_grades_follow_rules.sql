@@ -1,6 +1,7 @@
 -- A failure means a grade contradicts docs/methodology.md §9: vetoed or under the grade-3 threshold
 -- but not grade 3; grade 1 under its threshold or vetoed; more grade-1 units than the share
--- allows; or a better-ranked eligible unit left out of grade 1 while a worse one is in.
+-- allows; or a better-ranked eligible unit left out of grade 1 while a worse one is in. The rules
+-- apply to every year-end ranking (provisional or final); an interim one has no grade at all.
 {{ config(meta={'dagster': {'ref': {'name': 'unit_scores'}}}) }}
 with scores as (
     select
@@ -72,3 +73,17 @@ inner join per_group
 where
     scores.grade = 2 and not scores.vetoed and scores.total_score >= scores.grade1_min_total
     and scores.rank_in_category < per_group.worst_grade1_rank
+union all
+select
+    scores.year,
+    scores.unit_code,
+    'year-end ranking without a grade' as problem
+from scores
+where scores.stage = 'year_end' and (scores.grade is null or scores.grade1_slots is null)
+union all
+select
+    scores.year,
+    scores.unit_code,
+    'interim ranking with a grade' as problem
+from scores
+where scores.stage != 'year_end' and (scores.grade is not null or scores.grade1_slots is not null)

@@ -1,5 +1,8 @@
 -- One row per evaluated year: every roster year that has begun by as_of (docs/methodology.md §11),
 -- with the methodology parameter year in force, the stage of the ranking and the months elapsed.
+-- A year is evaluated on d_Y = min(as_of, 15 January Y+1) (docs/methodology.md §9): the column
+-- as_of below is d_Y, so every model reading it counts nothing dated after the year's deadline,
+-- and a year-end ranking does not depend on the day the run happens.
 with roster_years as (
     select distinct year from {{ ref('stg_performance__roster') }}
 ),
@@ -11,7 +14,7 @@ parameter_years as (
 evaluated as (
     select
         roster_years.year,
-        {{ as_of() }} as as_of,
+        {{ as_of() }} as run_as_of,
         coalesce(
             (
                 select max(parameter_years.year) from parameter_years
@@ -47,7 +50,7 @@ parameters as (
     group by evaluated.year
 ),
 
-dated as (
+deadlines as (
     select
         evaluated.*,
         parameters.* exclude (parameters.year),
@@ -56,6 +59,13 @@ dated as (
         make_date(evaluated.year, 12, 31) + parameters.report_grace_days as final_from
     from evaluated
     inner join parameters on evaluated.year = parameters.year
+),
+
+dated as (
+    select
+        *,
+        least(run_as_of, final_from) as as_of
+    from deadlines
 ),
 
 final as (

@@ -1,5 +1,9 @@
 -- Published scores, ranks and grades of every roster unit (docs/methodology.md §7, §9, §11).
--- Ranks and grades by the macro rank_and_grade (its rules are shared with grade_stability).
+-- Ranks and grades by the macro rank_and_grade (its rules are shared with grade_stability). Grades
+-- are a year-end result (§9): an interim ranking has totals and ranks, no grade and no grade-1
+-- places. A unit touched by a rejected row is data_complete = false; a year-end ranking with such a
+-- unit, or with a roster unit not ranked, is provisional, else final (kaohe run --accept-incomplete
+-- makes a provisional one final at publication: dagster_project/publish/snapshot.py).
 with parts as (
     select * from {{ ref('int_unit_score_parts') }}
 ),
@@ -21,6 +25,21 @@ rounded as (
 
 ranked as (
     {{ rank_and_grade('rounded') }}
+),
+
+issues as (
+    select
+        year,
+        unit_code,
+        count(*) as data_issues,
+        count(*) filter (where issue = 'rejected_row') as open_issues
+    from {{ ref('unit_data_issues') }}
+    group by year, unit_code
+),
+
+open_years as (
+    select distinct year from {{ ref('unit_data_issues') }}
+    where issue in ('rejected_row', 'not_ranked')
 ),
 
 final as (
@@ -48,13 +67,22 @@ final as (
         cast(ranked.total_score as decimal(9, 2)) as total_score,
         cast(ranked.rank_in_category as integer) as rank_in_category,
         cast(ranked.rank_overall as integer) as rank_overall,
-        ranked.grade,
+        case when ranked.stage = 'year_end' then ranked.grade end as grade,
         ranked.vetoed,
         cast(ranked.units_in_category as integer) as units_in_category,
-        cast(ranked.grade1_slots as integer) as grade1_slots,
+        cast(case when ranked.stage = 'year_end' then ranked.grade1_slots end as integer) as grade1_slots,
         ranked.has_reviews,
-        ranked.in_register
+        ranked.in_register,
+        case
+            when ranked.stage != 'year_end' then 'interim'
+            when open_years.year is not null then 'provisional'
+            else 'final'
+        end as ranking_status,
+        coalesce(issues.open_issues, 0) = 0 as data_complete,
+        cast(coalesce(issues.data_issues, 0) as integer) as data_issues
     from ranked
+    left join issues on ranked.year = issues.year and ranked.unit_code = issues.unit_code
+    left join open_years on ranked.year = open_years.year
 )
 
 select * from final

@@ -1,6 +1,5 @@
 with source as (
-    select * from {{ source('finance', 'budget') }}
-    where {{ current_load('finance', 'budget') }}
+    select * from {{ current_rows('finance', 'budget') }} as rows_in_force
 ),
 
 final as (

@@ -1,6 +1,5 @@
 with source as (
-    select * from {{ source('finance', 'execution') }}
-    where {{ current_load('finance', 'execution') }}
+    select * from {{ current_rows('finance', 'execution') }} as rows_in_force
 ),
 
 final as (

@@ -1,6 +1,5 @@
 with source as (
-    select * from {{ source('finance', 'perf_goals') }}
-    where {{ current_load('finance', 'perf_goals') }}
+    select * from {{ current_rows('finance', 'perf_goals') }} as rows_in_force
 ),
 
 final as (

@@ -1,6 +1,5 @@
 with source as (
-    select * from {{ source('performance', 'awards') }}
-    where {{ current_load('performance', 'awards') }}
+    select * from {{ current_rows('performance', 'awards') }} as rows_in_force
 ),
 
 final as (

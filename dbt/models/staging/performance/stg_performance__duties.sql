@@ -1,6 +1,5 @@
 with source as (
-    select * from {{ source('performance', 'duties') }}
-    where {{ current_load('performance', 'duties') }}
+    select * from {{ current_rows('performance', 'duties') }} as rows_in_force
 ),
 
 final as (

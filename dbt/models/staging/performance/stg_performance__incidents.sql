@@ -1,7 +1,6 @@
 -- The free-text note may name people: it arrives hashed and is not carried past raw.
 with source as (
-    select * from {{ source('performance', 'incidents') }}
-    where {{ current_load('performance', 'incidents') }}
+    select * from {{ current_rows('performance', 'incidents') }} as rows_in_force
 ),
 
 final as (

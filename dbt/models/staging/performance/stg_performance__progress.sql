@@ -1,6 +1,5 @@
 with source as (
-    select * from {{ source('performance', 'progress') }}
-    where {{ current_load('performance', 'progress') }}
+    select * from {{ current_rows('performance', 'progress') }} as rows_in_force
 ),
 
 final as (

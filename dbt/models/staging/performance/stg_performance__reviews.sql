@@ -1,6 +1,5 @@
 with source as (
-    select * from {{ source('performance', 'reviews') }}
-    where {{ current_load('performance', 'reviews') }}
+    select * from {{ current_rows('performance', 'reviews') }} as rows_in_force
 ),
 
 final as (

@@ -1,6 +1,5 @@
 with source as (
-    select * from {{ source('performance', 'roster') }}
-    where {{ current_load('performance', 'roster') }}
+    select * from {{ current_rows('performance', 'roster') }} as rows_in_force
 ),
 
 final as (

@@ -1,6 +1,5 @@
 with source as (
-    select * from {{ source('performance', 'tasks') }}
-    where {{ current_load('performance', 'tasks') }}
+    select * from {{ current_rows('performance', 'tasks') }} as rows_in_force
 ),
 
 final as (

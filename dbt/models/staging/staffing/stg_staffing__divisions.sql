@@ -1,6 +1,5 @@
 with source as (
-    select * from {{ source('staffing', 'divisions') }}
-    where {{ current_load('staffing', 'divisions') }}
+    select * from {{ current_rows('staffing', 'divisions') }} as rows_in_force
 ),
 
 final as (

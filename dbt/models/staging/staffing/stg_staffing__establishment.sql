@@ -1,6 +1,5 @@
 with source as (
-    select * from {{ source('staffing', 'establishment') }}
-    where {{ current_load('staffing', 'establishment') }}
+    select * from {{ current_rows('staffing', 'establishment') }} as rows_in_force
 ),
 
 final as (

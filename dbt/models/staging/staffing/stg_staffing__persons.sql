@@ -1,8 +1,7 @@
 -- One row per staffing stint. Personal data never reach this model in clear: the register's
 -- person id and ID number arrive as keyed hashes, and the name hash is dropped here.
 with source as (
-    select * from {{ source('staffing', 'persons') }}
-    where {{ current_load('staffing', 'persons') }}
+    select * from {{ current_rows('staffing', 'persons') }} as rows_in_force
 ),
 
 final as (

@@ -1,6 +1,5 @@
 with source as (
-    select * from {{ source('staffing', 'units') }}
-    where {{ current_load('staffing', 'units') }}
+    select * from {{ current_rows('staffing', 'units') }} as rows_in_force
 ),
 
 final as (
