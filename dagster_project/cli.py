@@ -202,7 +202,9 @@ def run(
         err_console.print("[red]error:[/red] --reopen needs --reason TEXT: every revision of a final ranking says why")
         raise typer.Exit(2)
     if accept_incomplete is not None and not (reason or "").strip():
-        err_console.print("[red]error:[/red] --accept-incomplete needs --reason TEXT: the acceptance is recorded with it")
+        err_console.print(
+            "[red]error:[/red] --accept-incomplete needs --reason TEXT: the acceptance is recorded with it"
+        )
         raise typer.Exit(2)
     kaohe = KaoheSettings.from_env(
         sources_dir=str(sources) if sources else None,

@@ -324,9 +324,16 @@ def _accept_incomplete(
     """Make this run's provisional ranking of `year` final as it is: only ranking_status changes
     (data_complete and unit_data_issues stay). Returns the units it was incomplete for, or None
     when there was nothing to accept."""
-    statuses = {r[0] for r in con.execute(f"select distinct ranking_status from {STAGED}.unit_scores where year = ?", [year]).fetchall()}
+    statuses = {
+        r[0]
+        for r in con.execute(
+            f"select distinct ranking_status from {STAGED}.unit_scores where year = ?", [year]
+        ).fetchall()
+    }
     if statuses != {"provisional"}:
-        state = "not evaluated" if not statuses else "final already" if statuses == {"final"} else "not a year-end ranking"
+        state = (
+            "not evaluated" if not statuses else "final already" if statuses == {"final"} else "not a year-end ranking"
+        )
         result.notes.append(f"--accept-incomplete {year}: the ranking of {year} is {state}; nothing to accept")
         return None
     if year in old_final:

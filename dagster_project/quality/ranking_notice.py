@@ -184,8 +184,9 @@ def _headline(y: YearRanking) -> str:
     counts_en = f"{y.incomplete_units} unit(s) with incomplete data, {y.not_ranked_units} roster unit(s) not ranked"
     if y.status == "provisional":
         return (
-            f"{y.year} 年度排名为暂定排名（{stage}）：{counts_zh}；不锁定，下次运行将替换，数据完整或经 --accept-incomplete "
-            f"{y.year} 确认后成为正式排名。 The {y.year} ranking is PROVISIONAL: {counts_en}; it is not locked and the "
+            f"{y.year} 年度排名为暂定排名（{stage}）：{counts_zh}；不锁定，下次运行将替换，"
+            f"数据完整或经 --accept-incomplete {y.year} 确认后成为正式排名。 "
+            f"The {y.year} ranking is PROVISIONAL: {counts_en}; it is not locked and the "
             f"next run replaces it; it becomes final with complete data, or with --accept-incomplete {y.year} "
             "--reason TEXT."
         )
@@ -213,7 +214,9 @@ def notice_lines(notice: RankingNotice, shown: int = SHOWN) -> list[str]:
         for i in y.issues[:shown]:
             lines.append("  " + _issue_text(i))
         if len(y.issues) > shown:
-            lines.append(f"  … 另有 {len(y.issues) - shown} 条 and {len(y.issues) - shown} more (marts.unit_data_issues)")
+            lines.append(
+                f"  … 另有 {len(y.issues) - shown} 条 and {len(y.issues) - shown} more (marts.unit_data_issues)"
+            )
         if y.carried_forward:
             lines.append(
                 f"  {y.carried_forward} 行沿用上期已接收版本 row(s) rejected in the newest delivery kept their last "

@@ -16,7 +16,7 @@ def test_every_mart_is_published_and_each_by_year_mart_has_a_year_column(dbt_man
     marts = {name for name, n in models.items() if n["fqn"][1] == "marts"}
     declared = published_marts()
     label_tables = {table for table, _ in LABEL_TABLES.values()}
-    assert set(declared) == marts and {"unit_scores", "score_line_items", "grade_stability", *label_tables} <= marts
+    assert set(declared) == marts and {"unit_scores", "score_line_items", "grade_stability", "unit_data_issues", "unit_incidents", *label_tables} <= marts
     whole = {"dim_region", "dim_unit", "quarantine", "dim_deduction", *label_tables}  # dim_deduction: of dim_score_line
     assert {name for name, how in declared.items() if how == WHOLE} == whole
     for name, how in declared.items():
@@ -27,13 +27,15 @@ def test_every_mart_is_published_and_each_by_year_mart_has_a_year_column(dbt_man
 def test_every_published_table_is_declared_with_its_grain_types_and_descriptions(dbt_manifest):
     tables = published_tables()
     assert {t.name for t in tables.values() if t.how == HISTORY} == {
-        "ranking_revisions", "ranking_revision_units", "ranking_drift"
+        "ranking_revisions", "ranking_revision_units", "ranking_drift", "ranking_acceptances"
     }  # fmt: skip
     assert [t.name for t in tables.values() if t.how == RECORD] == ["publication"]
     assert tables["unit_scores"].grain == ("year", "unit_code")  # its unique_combination test
     assert tables["dim_unit"].grain == ("unit_code",)  # its unique test
     assert tables["register_crosschecks"].grain == ("year", "unit_code", "check", "subject_key")
     assert tables["ranking_revision_units"].grain == ("year", "revision", "unit_code")  # meta.grain
+    assert tables["unit_data_issues"].grain == ("year", "unit_code", "issue_no")
+    assert tables["unit_incidents"].grain == ("year", "unit_code", "incident_id")
     # every table but the quarantine (a row per rejected cell, no key) has a grain of its columns
     for table in tables.values():
         assert table.description, table.name

@@ -49,11 +49,11 @@ violations as (
 
 carried as (
     {%- for system, table, _ in tables %}
-    select
-        '{{ system }}.{{ table }}' as table_name,
-        keys.*
-    from ({{ carried_forward_keys(system, table) }}) as keys
-    {% if not loop.last %}union all{% endif %}
+        select
+            '{{ system }}.{{ table }}' as table_name,
+            keys.*
+        from ({{ carried_forward_keys(system, table) }}) as keys
+        {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 
@@ -94,7 +94,9 @@ attributed as (
         end as touched_year,
         case
             when rejected.table_name = 'performance.progress' and tasks_in_force.task_id is not null then 'task'
-            when rejected.table_name = 'performance.progress' and rejected_tasks.task_id is not null then 'rejected_task'
+            when
+                rejected.table_name = 'performance.progress' and rejected_tasks.task_id is not null
+                then 'rejected_task'
             when rejected.table_name = 'performance.progress' then null
             when rejected.own_unit_code is not null then 'own'
         end as attributed_by

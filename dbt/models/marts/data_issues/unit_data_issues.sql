@@ -27,7 +27,7 @@ touches as (
     inner join years
         on
             rejected.touched_year is null
-            or years.year = rejected.touched_year
+            or rejected.touched_year = years.year
             or (rejected.touches_next_year and years.year = rejected.touched_year + 1)
     where rejected.unit_code is not null
 ),
@@ -44,8 +44,9 @@ issues as (
         touches.reason,
         case
             when touches.carried_from_delivery is not null
-                then touches.detail || ' — kept: delivery ' || touches.carried_from_delivery
-                || ', line ' || touches.carried_from_line
+                then
+                    touches.detail || ' — kept: delivery ' || touches.carried_from_delivery
+                    || ', line ' || touches.carried_from_line
             else touches.detail
         end as detail
     from touches
