@@ -71,6 +71,7 @@ def _explain(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, console:
         f"establishment E_u on 1 January = {unit['establishment']} → required key tasks N_u = "
         f"{unit['required_key_tasks']}"
     )
+    _data_issues(con, unit, console)
     lines = _rows(
         con,
         "select * from marts.score_line_items where unit_code = ? and year = ? order by line_no",
@@ -84,8 +85,57 @@ def _explain(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, console:
         f"base {unit['base_score']} + bonus {unit['bonus']} − deductions {unit['deductions']} → "
         f"[bold]total {unit['total_score']}[/bold] (sum of lines {total_lines:.6f})"
     )
+    _incidents(con, unit_code, year, console)
     _rank_and_grade(con, unit, params, console)
     _efficiency(con, unit_code, year, console)
+
+
+def _data_issues(con: duckdb.DuckDBPyConnection, unit: dict, console: Console) -> None:
+    """What the ranking rests on (docs/methodology.md §9): its status, and the unit's data issues."""
+    status = unit.get("ranking_status")
+    if status is None:  # a publication from before the flags
+        return
+    complete = "complete 数据完整" if unit["data_complete"] else "[bold]incomplete 数据不完整[/bold]"
+    console.print(f"ranking {status} · data {complete}")
+    if not _has_table(con, "unit_data_issues"):
+        return
+    for issue in _rows(
+        con,
+        "select * from marts.unit_data_issues where unit_code = ? and year = ? order by issue_no",
+        [unit["unit_code"], unit["year"]],
+    ):
+        console.print(
+            f"  {issue['issue']}: {issue['source_table']} line {issue['line']} (delivery {issue['delivery']}) "
+            f"{issue['reason']} — {issue['detail']}",
+            markup=False,
+        )
+
+
+def _vetoes(con: duckdb.DuckDBPyConnection, unit_code: str, year: int) -> list[str]:
+    if not _has_table(con, "unit_incidents"):
+        return []
+    return [
+        r["incident_id"]
+        for r in _rows(
+            con,
+            "select incident_id from marts.unit_incidents where unit_code = ? and year = ? and vetoes order by 1",
+            [unit_code, year],
+        )
+    ]
+
+
+def _incidents(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, console: Console) -> None:
+    """The incidents behind a veto or an incident deduction, by id (never the source's note)."""
+    if not _has_table(con, "unit_incidents"):
+        return
+    incidents = _rows(
+        con,
+        "select * from marts.unit_incidents where unit_code = ? and year = ? order by incident_id",
+        [unit_code, year],
+    )
+    for incident in incidents:
+        effect = "veto 一票否决 → grade 3 at year end" if incident["vetoes"] else f"deducts {incident['points']}"
+        console.print(f"incident {incident['incident_id']} ({incident['kind']}): {effect}")
 
 
 def _unit(con: duckdb.DuckDBPyConnection, unit_code: str, year: int) -> dict:
@@ -192,6 +242,8 @@ def _rank_and_grade(con: duckdb.DuckDBPyConnection, unit: dict, params: dict, co
     places_of = (share, n) if share is not None else None
     why = grade_reason(unit, top, low, lang="en", places_of=places_of)
     grade = unit["grade"] if unit["grade"] is not None else "none"
+    if unit["vetoed"] and unit["grade"] is not None:
+        why += f" (incident {', '.join(_vetoes(con, unit['unit_code'], unit['year']))})"
     console.print(f"[bold]grade {grade}[/bold]: {why}")
 
 

@@ -4,38 +4,45 @@
 {% macro carried_forward_keys(system, table) -%}
     {%- set key = contract_key(system, table) -%}
     {%- set name = system ~ '.' ~ table -%}
+    {%- set current -%}
+        (
+            select current_loads.load_id from {{ source('ingest', 'current_loads') }} as current_loads
+            where current_loads.table_name = '{{ name }}'
+        )
+    {%- endset -%}
     select
-        rejected.line,
-        rejected.load_id,
-        earlier.load_id as carried_from_load,
-        earlier.line as carried_from_line
+        line,
+        load_id,
+        carried_from_load,
+        carried_from_line
     from (
         select
-            rows.load_id,
-            rows.line
-            {%- for column in key %},
-            json_extract_string(rows.row_json, '$.{{ column }}') as {{ column }}
-            {%- endfor %}
-        from {{ source('ingest', 'quarantine_rows') }} as rows
-        where
-            rows.table_name = '{{ name }}'
-            and rows.load_id = (
-                select current_loads.load_id from {{ source('ingest', 'current_loads') }} as current_loads
-                where current_loads.table_name = '{{ name }}'
-            )
-    ) as rejected
-    inner join (
-        select
-            earlier_load._load_id as load_id,
-            earlier_load._line as line
-            {%- for column in key %},
-            earlier_load.{{ column }}
-            {%- endfor %},
+            rejected.line,
+            rejected.load_id,
+            earlier_load._load_id as carried_from_load,
+            earlier_load._line as carried_from_line,
+            -- the version of the load most recently made current (then the newest load)
             row_number() over (
-                partition by {% for column in key %}earlier_load.{{ column }}{% if not loop.last %}, {% endif %}{% endfor %}
+                partition by rejected.load_id, rejected.line
                 order by applied.last_applied desc, earlier_load._load_id desc
             ) as version
-        from {{ source(system, table) }} as earlier_load
+        from (
+            select
+                rows.load_id,
+                rows.line
+                {%- for column in key %},
+                json_extract_string(rows.row_json, '$.{{ column }}') as {{ column }}
+                {%- endfor %}
+            from {{ source('ingest', 'quarantine_rows') }} as rows
+            where rows.table_name = '{{ name }}' and rows.load_id = {{ current }}
+        ) as rejected
+        -- joined on the key before any window: only the few rejected keys' earlier rows are read on
+        inner join {{ source(system, table) }} as earlier_load
+            on
+            {%- for column in key %}
+                {% if not loop.first %}and {% endif %}rejected.{{ column }} = earlier_load.{{ column }}
+            {%- endfor %}
+                and earlier_load._load_id != {{ current }}
         inner join (
             select
                 load_events.load_id,
@@ -44,16 +51,8 @@
             where load_events.table_name = '{{ name }}'
             group by load_events.load_id
         ) as applied on earlier_load._load_id = applied.load_id
-        where earlier_load._load_id != (
-            select current_loads.load_id from {{ source('ingest', 'current_loads') }} as current_loads
-            where current_loads.table_name = '{{ name }}'
-        )
-    ) as earlier
-        on
-        {%- for column in key %}
-            {% if not loop.first %}and {% endif %}rejected.{{ column }} = earlier.{{ column }}
-        {%- endfor %}
-    where earlier.version = 1
+    ) as candidates
+    where version = 1
 {%- endmacro %}
 
 {#- The rows of a source table in force (docs/sources.md "Bad input", docs/methodology.md §9): the

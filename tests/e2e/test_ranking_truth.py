@@ -230,26 +230,6 @@ def test_a_year_end_ranking_does_not_depend_on_the_day_it_runs(sample_published,
     assert set(_marts(late, "select distinct as_of from marts.unit_scores")["as_of"].astype(str)) == {"2024-01-15"}
 
 
-@pytest.fixture(scope="session")
-def half_year_run(tmp_path_factory, dbt_manifest):
-    tmp = tmp_path_factory.mktemp("half_year")
-    return _run(tmp, SAMPLE, as_of="2023-07-15")
-
-
-def test_an_interim_ranking_has_ranks_but_no_grades(half_year_run):
-    settings, report = half_year_run
-    assert report.exit_code == 0, (report.failures, report.failed_checks)
-    scores = _marts(settings, "select * from marts.unit_scores where year = 2023")
-    assert set(scores["stage"]) == {"half_year"} and set(scores["ranking_status"]) == {"interim"}
-    assert scores["grade"].isna().all() and scores["grade1_slots"].isna().all()
-    assert sorted(scores["rank_overall"]) == [1, 2, 3, 4, 5, 6]
-    # favour only from a national award (U4's and U5's) until year end
-    signals = _marts(settings, "select unit_code, detail from marts.staffing_signals where signal = 'favour'")
-    assert sorted(signals["unit_code"]) == ["11320100100000040W", "11320100100000059R"]
-    assert not signals["detail"].str.contains("grade").any()
-    assert report.ranking["years"][0]["status"] == "interim"
-
-
 def test_the_cli_refuses_an_acceptance_without_a_reason():
     from typer.testing import CliRunner
 
@@ -257,3 +237,28 @@ def test_the_cli_refuses_an_acceptance_without_a_reason():
 
     result = CliRunner().invoke(app, ["run", "--accept-incomplete", "2023", "--demo-key"])
     assert result.exit_code == 2 and "--accept-incomplete needs --reason" in result.output
+
+
+def test_explain_names_the_incident_behind_a_veto_and_a_deduction(sample_published):
+    import io
+
+    from rich.console import Console
+
+    from dagster_project.outputs.explain import explain
+
+    _, settings, _ = sample_published
+    incidents = _marts(settings, "select * from marts.unit_incidents order by incident_id")
+    assert incidents[["unit_code", "incident_id", "kind", "vetoes", "deducted"]].values.tolist() == [
+        ["11320100100000040W", "I1", "criticism", False, True],
+        ["11320100100000059R", "I2", "veto", True, False],
+    ]
+    assert [float(p) for p in incidents["points"]] == [0.5, 0.0]
+    assert "note" not in incidents.columns
+    pages = {}
+    for unit in ("11320100100000059R", "11320100100000040W"):
+        out = io.StringIO()
+        explain(Path(settings.publish_dir), unit, 2023, Console(file=out, width=200))
+        pages[unit] = out.getvalue()
+    assert "grade 3: a veto incident puts the unit in grade 3 (incident I2)" in pages["11320100100000059R"]
+    assert "incident I1 (criticism): deducts 0.50" in pages["11320100100000040W"]
+    assert "ranking final · data complete" in pages["11320100100000040W"]

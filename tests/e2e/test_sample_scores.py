@@ -108,11 +108,19 @@ def test_an_interim_run_is_marked_with_its_stage(tmp_path, dbt_manifest):
     con = duckdb.connect(settings.warehouse, read_only=True)
     try:
         stages = con.execute("select distinct stage from marts.unit_scores").fetchall()
+        # grades are a year-end result (docs/methodology.md §9): ranks, but no grade and no grade-1 places
+        graded = con.execute(
+            "select distinct ranking_status, grade, grade1_slots, count(*) over () from marts.unit_scores"
+        ).fetchall()
+        favour = con.execute("select unit_code from marts.staffing_signals where signal = 'favour' order by 1").fetchall()
         completion = con.execute("select completion from marts.task_scores where task_id = 'T101'").fetchall()
         quarters = con.execute("select max(quarter) from marts.task_lights").fetchall()
     finally:
         con.close()
     assert stages == [("half_year",)]
+    assert graded == [("interim", None, None, 6)]
+    assert favour == [(U4,), (U5,)]  # from their national awards only, until year end
+    assert report.ranking["years"][0]["status"] == "interim"
     assert completion == [(0.5,)]  # the Q2 report (5 of 10), later reports not yet dated
     assert quarters == [(2,)]
 
