@@ -112,7 +112,9 @@ def test_an_interim_run_is_marked_with_its_stage(tmp_path, dbt_manifest):
         graded = con.execute(
             "select distinct ranking_status, grade, grade1_slots, count(*) over () from marts.unit_scores"
         ).fetchall()
-        favour = con.execute("select unit_code from marts.staffing_signals where signal = 'favour' order by 1").fetchall()
+        favour = con.execute(
+            "select unit_code from marts.staffing_signals where signal = 'favour' order by 1"
+        ).fetchall()
         completion = con.execute("select completion from marts.task_scores where task_id = 'T101'").fetchall()
         quarters = con.execute("select max(quarter) from marts.task_lights").fetchall()
     finally:
