@@ -18,6 +18,7 @@ from dagster_project.core.dbt_project import MANIFEST
 from dagster_project.core.resources import KaoheSettings
 from dagster_project.publish.retention import prune
 from dagster_project.publish.snapshot import PublishResult, publish, remove_half_built
+from dagster_project.quality.ranking_notice import notice_html, read_notice
 from dagster_project.quality.report import (
     VERDICT_BLOCKED,
     VERDICT_PASSED_NOT_PUBLISHED,
@@ -29,7 +30,6 @@ from dagster_project.quality.report import (
     run_check_outcomes,
     write_report,
 )
-from dagster_project.quality.ranking_notice import notice_html, read_notice
 from dagster_project.quality.suites import SuiteOutcome, load_suites, run_suites
 
 GROUP = "publish"

@@ -44,7 +44,7 @@ def _bad_establishment(target: Path) -> Path:
 
 
 def _run(tmp: Path, sources: Path, as_of: str = "2024-01-31", **extra):
-    from dagster_project.ops.runner import run_nightly
+    from dagster_project.runner import run_nightly
 
     settings = settings_for(tmp, sources, as_of=as_of, **extra)
     report = run_nightly(settings)
@@ -130,7 +130,7 @@ def test_accepting_the_incomplete_ranking_through_the_dagster_job_makes_it_final
     import dagster as dg
 
     from dagster_project.definitions import build_definitions
-    from dagster_project.ops.runner import export_environment
+    from dagster_project.runner import export_environment
 
     settings, _ = bad_establishment_run
     shutil.copytree(Path(settings.warehouse).parent, tmp_path / "warehouse", symlinks=True)
