@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 SAMPLE := sources/landing/sample
 SCALE ?= 10
+SCALES ?= 1,10
 
 .PHONY: install run test lint browser dev bench clean
 
@@ -62,7 +63,7 @@ dev: $(INSTALLED)
 	$(BIN)/dagster dev
 
 bench: $(INSTALLED)
-	$(BIN)/python -m dagster_project.ops.bench --scale $(SCALE)
+	$(BIN)/python -m dagster_project.ops.bench --scales $(SCALES) $(if $(BENCH_100),--with-100)
 
 clean:
 	rm -rf warehouse sources/landing dbt/target dbt/logs
