@@ -35,7 +35,7 @@ class Scrubber:
     """The DuckDB functions that replace personal data in text cells, for one system's load."""
 
     IDS = "kaohe_scrub_ids"
-    NAMES = "kaohe_scrub_names"
+    BOTH = "kaohe_scrub_names_and_ids"
 
     def __init__(self, key: bytes, names: frozenset[str] = frozenset()) -> None:
         self._key = key
@@ -86,11 +86,12 @@ class Scrubber:
             f"then {self.IDS}({expr}) else {expr} end)"
         )
 
-    def names(self, expr: str) -> str:
-        """SQL: `expr` with every register name replaced."""
+    def names_and_ids(self, expr: str) -> str:
+        """SQL: `expr` with every register name and every ID number replaced (one pass in Python:
+        the cells of the staffing tables' extra columns)."""
         if not self._names:
-            return expr
-        return f"(case when length({expr}) >= 2 then {self.NAMES}({expr}) else {expr} end)"
+            return self.ids(expr)
+        return f"(case when length({expr}) >= 2 then {self.BOTH}({expr}) else {expr} end)"
 
     def install(self, con: duckdb.DuckDBPyConnection) -> None:
         import pyarrow as pa
@@ -102,11 +103,12 @@ class Scrubber:
             return apply
 
         self.remove(con)
-        for name, function in ((self.IDS, self.scrub_ids), (self.NAMES, self.scrub_names)):
+        both = lambda text: self.scrub_names(self.scrub_ids(text))  # noqa: E731 - one of two pairs
+        for name, function in ((self.IDS, self.scrub_ids), (self.BOTH, both)):
             con.create_function(name, vectorised(function), ["VARCHAR"], "VARCHAR", type="arrow", side_effects=True)
 
     def remove(self, con: duckdb.DuckDBPyConnection) -> None:
-        for name in (self.IDS, self.NAMES):
+        for name in (self.IDS, self.BOTH):
             with contextlib.suppress(duckdb.InvalidInputException, duckdb.CatalogException):
                 con.remove_function(name)
 

@@ -456,26 +456,28 @@ def stage(con: duckdb.DuckDBPyConnection, table_file: TableFile, scrubber: Scrub
     rename = table_file.rename
     staffing = contract.system == "staffing"
     whole = {h for h in table_file.extra_columns if contract.is_personal_header(h)}
-    exprs = []
+    # Two levels, so that each cell is stripped once and the scrubbing refers to it by name.
+    inner, outer = [], []
     for column in contract.columns:
         header = next((h for h, c in rename.items() if c == column.name), None)
-        expr = "''" if header is None else stripped(f"c{table_file.position(header)}")
-        if scrubber is not None and column.id_scan and not column.pii:
-            expr = scrubber.ids(expr)
-        exprs.append(f"{expr} as {ident(column.name)}")
+        name = ident(column.name)
+        cell = "''" if header is None else stripped(f"c{table_file.position(header)}")
+        inner.append(f"{cell} as {name}")
+        scanned = scrubber is not None and column.id_scan and not column.pii
+        outer.append(f"{scrubber.ids(name) if scanned else name} as {name}")
     for j, header in enumerate(table_file.extra_columns):
-        expr = f"coalesce(c{table_file.position(header)}, '')"
-        if scrubber is not None and header not in whole:  # a personal column is hashed whole when written
-            expr = scrubber.ids(expr)
-            if staffing:
-                expr = scrubber.names(expr)
-        exprs.append(f"{expr} as {ident(f'_x{j}')}")
+        name = ident(f"_x{j}")
+        inner.append(f"coalesce(c{table_file.position(header)}, '') as {name}")
+        if scrubber is None or header in whole:  # a personal column is hashed whole when written
+            outer.append(name)
+        else:
+            outer.append(f"{scrubber.names_and_ids(name) if staffing else scrubber.ids(name)} as {name}")
     if table_file.arrow is not None:
-        exprs.append("_line")
+        inner.append("_line")
+        outer.append("_line")
+    query = f"select {', '.join(outer)} from (select {', '.join(inner)} from {table_file.relation(con)})"
     try:
-        con.execute(
-            f"create or replace temp table kaohe_src as select {', '.join(exprs)} from {table_file.relation(con)}"
-        )
+        con.execute(f"create or replace temp table kaohe_src as {query}")
     except duckdb.Error as exc:
         if table_file.csv is not None:
             table_file.record_lines()  # names the short or damaged lines, as the csv module counts them
@@ -485,7 +487,7 @@ def stage(con: duckdb.DuckDBPyConnection, table_file: TableFile, scrubber: Scrub
     rows, base = con.execute("select count(*), coalesce(min(rowid), 0) from kaohe_src").fetchall()[0]
     row = f"(rowid - {int(base)})"
     if scrubber is not None:
-        scrubber.scanned += rows * (len(exprs) - (table_file.arrow is not None))
+        scrubber.scanned += rows * (len(outer) - (table_file.arrow is not None))
     if table_file.arrow is not None:
         con.execute(f"create or replace temp view kaohe_s as select {row} as _row, * from kaohe_src")
     elif rows + 1 == table_file.physical_lines:  # no record spans two lines: line = position + 2
