@@ -56,7 +56,7 @@ class YearRanking:
 class RankingNotice:
     years: list[YearRanking] = field(default_factory=list)
     unattributed: list[tuple[str, str, int, str]] = field(default_factory=list)  # table, delivery, line, reason
-    outside_roster: int = 0  # rejected rows of units not evaluated in any year they touch
+    outside_roster: int = 0  # rejected rows of units not evaluated in any year they touch (roster rows: not_ranked)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -158,7 +158,7 @@ def _read_unattributed(notice: RankingNotice, warehouse: Path) -> None:
         notice.outside_roster = con.execute(
             """
             select count(*) from intermediate.int_rejected_rows as rejected
-            where rejected.unit_code is not null and not exists (
+            where rejected.unit_code is not null and rejected.table_name != 'performance.roster' and not exists (
                 select 1 from intermediate.int_roster_units as roster
                 where roster.unit_code = rejected.unit_code and (
                     rejected.touched_year is null or roster.year = rejected.touched_year
@@ -175,7 +175,7 @@ def _read_unattributed(notice: RankingNotice, warehouse: Path) -> None:
 def _issue_text(i: Issue) -> str:
     name = f" {i.unit_name}" if i.unit_name else ""
     what = "未排名 not ranked: " if i.issue == "not_ranked" else ""
-    return f"{i.unit_code}{name}: {what}{i.source_table} line {i.line} ({i.delivery}) {i.reason} — {i.detail}"
+    return f"{i.unit_code}{name}: {what}{i.source_table} line {i.line}, delivery {i.delivery}: {i.reason} — {i.detail}"
 
 
 def _headline(y: YearRanking) -> str:
