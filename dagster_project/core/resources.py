@@ -92,13 +92,13 @@ class KaoheSettings(dg.ConfigurableResource):
         before anything is read."""
         self.pii_key()
         self.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-        instance = context.instance
-        if instance is not None and context.run_id:
+        instance, run = context.instance, context.run
+        if instance is not None and run is not None:
             # before waiting for the lock: a run killed while it waits is known for gone too
-            instance.add_run_tags(context.run_id, process_tags())
+            instance.add_run_tags(run.run_id, process_tags())
         with writer_lock(self.warehouse_path):
-            if instance is not None:
-                for run_id in fail_runs_whose_process_is_gone(instance, by=f"run {context.run_id} at its start"):
+            if instance is not None and run is not None:
+                for run_id in fail_runs_whose_process_is_gone(instance, by=f"run {run.run_id} at its start"):
                     if context.log:
                         context.log.warning(f"run {run_id} marked failed: its process is gone (killed or crashed)")
             yield self
