@@ -6,7 +6,7 @@ with efficiency as (
         unit_efficiency.*,
         years.saturation_increase_above,
         years.saturation_review_below
-    from {{ ref('unit_efficiency') }} as unit_efficiency
+    from {{ ref('int_unit_efficiency') }} as unit_efficiency
     inner join {{ ref('int_evaluation_years') }} as years on unit_efficiency.year = years.year
 ),
 
@@ -15,7 +15,7 @@ scores as (
         year,
         unit_code,
         grade
-    from {{ ref('unit_scores') }}
+    from {{ ref('int_unit_rankings') }}
 ),
 
 national_awards as (

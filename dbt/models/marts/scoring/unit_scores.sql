@@ -1,30 +1,10 @@
--- Published scores, ranks and grades of every roster unit (docs/methodology.md §7, §9, §11).
--- Ranks and grades by the macro rank_and_grade (its rules are shared with grade_stability). Grades
--- are a year-end result (§9): an interim ranking has totals and ranks, no grade and no grade-1
--- places. A unit touched by a rejected row is data_complete = false; a year-end ranking with such a
--- unit, or with a roster unit not ranked, is provisional, else final (kaohe run --accept-incomplete
--- makes a provisional one final at publication: dagster_project/publish/snapshot.py).
-with parts as (
-    select * from {{ ref('int_unit_score_parts') }}
-),
-
-years as (
-    select * from {{ ref('int_evaluation_years') }}
-),
-
-rounded as (
-    select
-        parts.*,
-        {{ round2('parts.total_unrounded') }} as total_score,
-        years.grade1_share,
-        years.grade1_min_total,
-        years.grade3_below_total
-    from parts
-    inner join years on parts.year = years.year
-),
-
-ranked as (
-    {{ rank_and_grade('rounded') }}
+-- Published scores, ranks and grades of every roster unit (docs/methodology.md §7, §9, §11), ranked
+-- in int_unit_rankings (grades are a year-end result: none in an interim ranking). A unit touched by
+-- a rejected row is data_complete = false; a year-end ranking with such a unit, or with a roster unit
+-- not ranked, is provisional, else final (kaohe run --accept-incomplete makes a provisional one final
+-- at publication: dagster_project/publish/snapshot.py).
+with ranked as (
+    select * from {{ ref('int_unit_rankings') }}
 ),
 
 issues as (
@@ -67,10 +47,10 @@ final as (
         cast(ranked.total_score as decimal(9, 2)) as total_score,
         cast(ranked.rank_in_category as integer) as rank_in_category,
         cast(ranked.rank_overall as integer) as rank_overall,
-        case when ranked.stage = 'year_end' then ranked.grade end as grade,
+        ranked.grade,
         ranked.vetoed,
         cast(ranked.units_in_category as integer) as units_in_category,
-        cast(case when ranked.stage = 'year_end' then ranked.grade1_slots end as integer) as grade1_slots,
+        cast(ranked.grade1_slots as integer) as grade1_slots,
         ranked.has_reviews,
         ranked.in_register,
         case
