@@ -112,78 +112,128 @@ def generate(
     console.print(f"done in {time.perf_counter() - started:.1f} s")
 
 
+RunSourcesOption = Annotated[
+    Path | None, typer.Option(help=f"A delivery, or an inbox of deliveries (default: {SOURCES_DEFAULT}).")
+]
+RunAsOfOption = Annotated[
+    str | None, typer.Option("--as-of", help="Evaluation date YYYY-MM-DD (default: today in Asia/Shanghai).")
+]
+RunYearOption = Annotated[
+    int | None, typer.Option(help="Recompute this year only; other years are carried over from the publication.")
+]
+RunReopenOption = Annotated[
+    int | None, typer.Option(help="Publish a changed final (year-end) ranking of this year as a new revision.")
+]
+RunReasonOption = Annotated[
+    str | None,
+    typer.Option(help="Why the final ranking is reopened, or accepted incomplete (required with both)."),
+]
+RunAcceptIncompleteOption = Annotated[
+    int | None,
+    typer.Option(
+        "--accept-incomplete",
+        metavar="YEAR",
+        help="Make the provisional year-end ranking of YEAR that this run computes final as it is, although "
+        "some units' data are incomplete (only ranking_status changes; recorded with --reason).",
+    ),
+]
+RunAcceptShrinkOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--accept-shrink",
+        metavar="TABLE",
+        help="Accept this table (persons or staffing.persons) delivered empty or with under half the rows "
+        "of its current load; repeatable.",
+    ),
+]
+RunDemoKeyOption = Annotated[
+    bool,
+    typer.Option(
+        "--demo-key",
+        help="Hash personal data with the public demo key instead of KAOHE_PII_KEY: for the "
+        "embedded sample only (the publication records it).",
+    ),
+]
+RunHistoryOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--history/--no-history",
+        help="Record the run in DAGSTER_HOME (default: beside the warehouse) so `dagster dev` shows it "
+        "(default: on, or KAOHE_RUN_HISTORY=0 for off).",
+        show_default=False,
+    ),
+]
+RunForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Build, check and publish even when the files in force, as-of date, options and code are "
+        "those of the publication in force (such a run is otherwise skipped after ingestion).",
+    ),
+]
+
+
 @app.command()
 def run(
-    sources: Annotated[
-        Path | None, typer.Option(help=f"A delivery, or an inbox of deliveries (default: {SOURCES_DEFAULT}).")
-    ] = None,
+    sources: RunSourcesOption = None,
     warehouse: WarehouseOption = None,
     publish: PublishOption = None,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Evaluation date YYYY-MM-DD (default: today in Asia/Shanghai).")
-    ] = None,
-    year: Annotated[
-        int | None, typer.Option(help="Recompute this year only; other years are carried over from the publication.")
-    ] = None,
-    reopen: Annotated[
-        int | None, typer.Option(help="Publish a changed final (year-end) ranking of this year as a new revision.")
-    ] = None,
-    reason: Annotated[
-        str | None,
-        typer.Option(help="Why the final ranking is reopened, or accepted incomplete (required with both)."),
-    ] = None,
-    accept_incomplete: Annotated[
-        int | None,
-        typer.Option(
-            "--accept-incomplete",
-            metavar="YEAR",
-            help="Make the provisional year-end ranking of YEAR that this run computes final as it is, although "
-            "some units' data are incomplete (only ranking_status changes; recorded with --reason).",
-        ),
-    ] = None,
-    accept_shrink: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--accept-shrink",
-            metavar="TABLE",
-            help="Accept this table (persons or staffing.persons) delivered empty or with under half the rows "
-            "of its current load; repeatable.",
-        ),
-    ] = None,
-    demo_key: Annotated[
-        bool,
-        typer.Option(
-            "--demo-key",
-            help="Hash personal data with the public demo key instead of KAOHE_PII_KEY: for the "
-            "embedded sample only (the publication records it).",
-        ),
-    ] = False,
-    history: Annotated[
-        bool | None,
-        typer.Option(
-            "--history/--no-history",
-            help="Record the run in DAGSTER_HOME (default: beside the warehouse) so `dagster dev` shows it "
-            "(default: on, or KAOHE_RUN_HISTORY=0 for off).",
-            show_default=False,
-        ),
-    ] = None,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force",
-            help="Build, check and publish even when the files in force, as-of date, options and code are "
-            "those of the publication in force (such a run is otherwise skipped after ingestion).",
-        ),
-    ] = False,
+    as_of: RunAsOfOption = None,
+    year: RunYearOption = None,
+    reopen: RunReopenOption = None,
+    reason: RunReasonOption = None,
+    accept_incomplete: RunAcceptIncompleteOption = None,
+    accept_shrink: RunAcceptShrinkOption = None,
+    demo_key: RunDemoKeyOption = False,
+    history: RunHistoryOption = None,
+    force: RunForceOption = False,
 ) -> None:
     """Run the whole nightly job in this process: ingest, dbt build with its tests, quality gate, publish."""
-    from datetime import date
-
     from dagster_project.core.lock import WarehouseLocked
     from dagster_project.core.resources import KaoheSettings
-    from dagster_project.core.settings import MissingPiiKey
-    from dagster_project.ingest.contracts import load_contracts
     from dagster_project.runner import run_nightly
+
+    _check_run_options(as_of, accept_shrink, reopen, accept_incomplete, reason)
+    kaohe = KaoheSettings.from_env(
+        sources_dir=str(sources) if sources else None,
+        warehouse=str(warehouse) if warehouse else None,
+        publish_dir=str(publish) if publish else None,
+        as_of=as_of,
+        reopen_year=reopen,
+        reopen_reason=reason,
+        accept_incomplete_year=accept_incomplete,
+        accept_incomplete_reason=reason,
+        only_year=year,
+        demo_key=demo_key,
+        accept_shrink=accept_shrink,
+        force=force,
+    )
+    _check_key(kaohe)
+    console.print(
+        f"kaohe run: sources [bold]{kaohe.sources_dir}[/bold] → warehouse [bold]{kaohe.warehouse}[/bold], "
+        f"as of {kaohe.evaluation_date()}"
+    )
+    try:
+        with _Progress() as progress:
+            report = run_nightly(kaohe, on_event=progress.on_event, history=history)
+    except WarehouseLocked as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(3) from None
+    _print_report(report)
+    raise typer.Exit(report.exit_code)
+
+
+def _check_run_options(
+    as_of: str | None,
+    accept_shrink: list[str] | None,
+    reopen: int | None,
+    accept_incomplete: int | None,
+    reason: str | None,
+) -> None:
+    """Options `kaohe run` refuses before anything starts (exit code 2), each with what to do."""
+    from datetime import date
+
+    from dagster_project.ingest.contracts import load_contracts
 
     if as_of:
         try:
@@ -206,20 +256,12 @@ def run(
             "[red]error:[/red] --accept-incomplete needs --reason TEXT: the acceptance is recorded with it"
         )
         raise typer.Exit(2)
-    kaohe = KaoheSettings.from_env(
-        sources_dir=str(sources) if sources else None,
-        warehouse=str(warehouse) if warehouse else None,
-        publish_dir=str(publish) if publish else None,
-        as_of=as_of,
-        reopen_year=reopen,
-        reopen_reason=reason,
-        accept_incomplete_year=accept_incomplete,
-        accept_incomplete_reason=reason,
-        only_year=year,
-        demo_key=demo_key,
-        accept_shrink=accept_shrink,
-        force=force,
-    )
+
+
+def _check_key(kaohe) -> None:
+    """A run without a usable personal-data key stops here (exit code 2), before anything is read."""
+    from dagster_project.core.settings import MissingPiiKey
+
     try:
         with warnings.catch_warnings():  # the demo key's warning is printed once, in the run's summary
             warnings.simplefilter("ignore")
@@ -227,18 +269,6 @@ def run(
     except MissingPiiKey as exc:
         err_console.print(f"[red]error:[/red] {exc}\n(for the embedded sample only: kaohe run --demo-key)")
         raise typer.Exit(2) from None
-    console.print(
-        f"kaohe run: sources [bold]{kaohe.sources_dir}[/bold] → warehouse [bold]{kaohe.warehouse}[/bold], "
-        f"as of {kaohe.evaluation_date()}"
-    )
-    try:
-        with _Progress() as progress:
-            report = run_nightly(kaohe, on_event=progress.on_event, history=history)
-    except WarehouseLocked as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(3) from None
-    _print_report(report)
-    raise typer.Exit(report.exit_code)
 
 
 class _Progress:
