@@ -100,6 +100,7 @@ def test_prune_checks_its_option_and_reports_what_it_removed(tmp_path):
     assert bad.returncode == 2 and "--keep must be at least 1" in bad.stderr
     stale = tmp_path / "published" / "runs" / "old-failed-run" / "docs"
     stale.mkdir(parents=True)
+    (stale / "quality.html").write_text("blocked")  # a run that finished (a folder without one was killed)
     done = subprocess.run(
         [KAOHE, "prune", "--keep", "3", "--warehouse", str(tmp_path / "kaohe.duckdb"),
          "--publish", str(tmp_path / "published")],
