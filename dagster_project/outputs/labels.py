@@ -7,12 +7,13 @@ Column labels are not here: they are the published columns' descriptions (the db
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from dagster_project.transform.labels import LANGUAGES, Labels, read_labels, seed_labels
 
-__all__ = ["LANGUAGES", "Labels", "grade_reason", "read_labels", "seed_labels"]
+__all__ = ["LANGUAGES", "Labels", "chinese_name", "grade_reason", "read_labels", "rule_words", "seed_labels"]
 
 
 def grade_reason(
@@ -53,3 +54,23 @@ def grade_reason(
     if grade1_min is None:
         return ""
     return f"总分低于一等线{grade1_min:g}分" if zh else f"total below the grade-1 line {grade1_min:g}"
+
+
+def chinese_name(description: str) -> str:
+    """The Chinese name a column description starts with ('在编人数 H_u' → '在编人数'), without the
+    formula or the English note that follows it."""
+    found = re.match(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef·]+", description)
+    return found.group(0).rstrip("（(") if found else description
+
+
+def rule_words(labels: Labels, code: str, lang: str, params: Mapping[str, float], fallback: str = "") -> str:
+    """A score line's rule in words with the year's numbers (dim_score_line's rule_zh / rule_en, filled
+    from dim_methodology: `deduction_points_each:<code>`, `deduction_cap:<code>` and the parameters);
+    `fallback` (the published rule string) where the label table has none or a number is missing."""
+    numbers = {
+        **params,
+        "points_each": params.get(f"deduction_points_each:{code}"),
+        "cap": params.get(f"deduction_cap:{code}"),
+    }
+    words = labels.rule(code, lang, numbers)
+    return fallback if words is None or "{" in words else words

@@ -10,7 +10,6 @@ and a template `templates/sections/<name>.html.j2` that shows them (see `Extensi
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -23,8 +22,8 @@ import pandas as pd
 import yaml
 
 from dagster_project.ingest.contracts import load_contracts
-from dagster_project.outputs.export import column_labels, published_year, scores_with_region
-from dagster_project.outputs.labels import Labels, grade_reason, read_labels
+from dagster_project.outputs.export import column_labels, display_width, published_year, scores_with_region
+from dagster_project.outputs.labels import Labels, chinese_name, grade_reason, read_labels, rule_words
 
 SCHEMA = "marts"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -81,7 +80,24 @@ class Extension:
     audience: str = "unit"
 
 
-EXTENSIONS: list[Extension] = []  # registered by the modules that own the marts (see Extension)
+def _read_incidents(con: duckdb.DuckDBPyConnection, year: int) -> dict[str, Any]:
+    """unit_code → its incidents of the year (unit_incidents): the cause of a veto and of each
+    incident deduction, with its kind and points."""
+    rows = con.execute(
+        f"select unit_code, incident_id, kind, points, vetoes, deducted from {SCHEMA}.unit_incidents "
+        "where year = ? order by unit_code, vetoes desc, incident_id",
+        [year],
+    ).fetchall()
+    out: dict[str, Any] = {}
+    for unit, incident, kind, points, vetoes, deducted in rows:
+        out.setdefault(unit, []).append(
+            {"id": incident, "kind": kind, "points": points, "vetoes": bool(vetoes), "deducted": bool(deducted)}
+        )
+    return out
+
+
+# Registered by the modules that own the marts (see Extension); the incidents are the scorecard's own.
+EXTENSIONS: list[Extension] = [Extension("incidents", ("unit_incidents",), _read_incidents)]
 
 
 @cache
@@ -275,14 +291,7 @@ class _Page:
         return self.unit["stage"] == "year_end"
 
     def rule(self, code: str, fallback: str = "") -> str:
-        params = self.results.params
-        numbers = {
-            **params,
-            "points_each": params.get(f"deduction_points_each:{code}"),
-            "cap": params.get(f"deduction_cap:{code}"),
-        }
-        words = self.results.labels.rule(code, self.lang, numbers)
-        return fallback if words is None or "{" in words else words
+        return rule_words(self.results.labels, code, self.lang, self.results.params, fallback)
 
 
 def page_data(results: YearResults, unit_code: str, lang: str = "zh", audience: str = "unit") -> dict[str, Any]:
@@ -420,6 +429,7 @@ def _composition(page: _Page) -> dict[str, Any]:
     return {
         "rows": rows,
         "chart": chart,
+        "label_width": 16 + 7 * max((display_width(r["label"]) for r in chart), default=10),
         "deductions": deduction_total,
         "raw_deductions": float(sum(r.points for r in lines if r.component == "deduction")),
         "rounding": rounding if rounding else None,
@@ -556,13 +566,6 @@ def source_summary(text: str | None, lang: str) -> str:
         shown = sep.join(flat[:8]) + (f" … (+{len(flat) - 8})" if len(flat) > 8 else "")
         parts.append(f"{names.get(table, table)}{colon}{shown or '—'}")
     return "；".join(parts) if lang == "zh" else "; ".join(parts)
-
-
-def chinese_name(description: str) -> str:
-    """The Chinese name a column description starts with ('在编人数 H_u' → '在编人数'), without the
-    formula or the English note that follows it."""
-    found = re.match(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef·]+", description)
-    return found.group(0).rstrip("（(") if found else description
 
 
 def _staffing(page: _Page) -> dict[str, Any] | None:

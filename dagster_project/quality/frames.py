@@ -19,7 +19,11 @@ FRAMES: dict[str, str] = {
     "unit_scores": "select * from marts.unit_scores",
     "unit_efficiency": "select * from marts.unit_efficiency",
     "staffing_signals": "select * from marts.staffing_signals",
-    "register_crosschecks": "select * from marts.register_crosschecks",
+    "register_crosschecks": """
+        select checks.*, units.unit_name
+        from marts.register_crosschecks as checks
+        left join marts.dim_unit as units on checks.unit_code = units.unit_code
+    """,
     "efficiency_coverage": """
         select scores.year, scores.unit_code, efficiency.unit_code is not null as has_efficiency
         from marts.unit_scores as scores
@@ -55,7 +59,7 @@ FRAMES: dict[str, str] = {
         from marts.unit_scores
     """,
     "year_end_reviews": """
-        select year, unit_code, has_reviews, in_register from marts.unit_scores where stage = 'year_end'
+        select year, unit_code, unit_name, has_reviews, in_register from marts.unit_scores where stage = 'year_end'
     """,
 }
 

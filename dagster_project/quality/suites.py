@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from dagster_project.core.settings import PROJECT_ROOT
 from dagster_project.quality.frames import parameters, read_frame
@@ -28,6 +29,7 @@ class ExpectationOutcome:
     success: bool
     severity: str
     unexpected_count: int
+    units: tuple[str, ...] = ()  # the units of the unexpected rows ("name（code）"), when the frame has unit_code
 
 
 @dataclass
@@ -55,8 +57,37 @@ class SuiteOutcome:
         return "; ".join(
             f"{e.type}({e.column}) on {e.frame}: {e.unexpected_count:,} rows"
             + (" [warn]" if e.severity != "error" else "")
+            + (
+                f" — 单位 units: {', '.join(e.units[:10])}"
+                + (f" … (+{len(e.units) - 10})" if len(e.units) > 10 else "")
+                if e.units
+                else ""
+            )
             for e in self.failed
         )
+
+
+def unexpected_units(frame: pd.DataFrame, kind: str, kwargs: dict) -> tuple[str, ...]:
+    """The units a failed expectation is about, named: those of its unexpected rows (values not in the
+    set, nulls), or every unit of the frame for a whole-table expectation (a row count); none when the
+    frame has no unit_code or the expectation's rows cannot be told here."""
+    if "unit_code" not in frame:
+        return ()
+    column = kwargs.get("column")
+    if kind == "expect_column_values_to_be_in_set" and column in frame:
+        rows = frame[~frame[column].isin(list(kwargs.get("value_set", [])))]
+    elif kind == "expect_column_values_to_not_be_null" and column in frame:
+        rows = frame[frame[column].isna()]
+    elif column is None and "column_list" not in kwargs:
+        rows = frame
+    else:
+        return ()
+    named = rows.drop_duplicates("unit_code").sort_values("unit_code")
+    names = named["unit_name"] if "unit_name" in named else pd.Series(None, index=named.index)
+    return tuple(
+        f"{name}（{code}）" if isinstance(name, str) and name else str(code)
+        for code, name in zip(named["unit_code"], names, strict=True)
+    )
 
 
 def load_suites(directory: Path = SUITES_DIR) -> list[dict]:
@@ -100,6 +131,7 @@ def run_suites(warehouse: Path, pii_key: bytes) -> list[SuiteOutcome]:
                 for item in result.results:
                     config = item.expectation_config
                     kwargs = config.kwargs
+                    units = () if item.success else unexpected_units(frames[frame_name], config.type, dict(kwargs))
                     outcome.expectations.append(
                         ExpectationOutcome(
                             frame=frame_name,
@@ -114,6 +146,7 @@ def run_suites(warehouse: Path, pii_key: bytes) -> list[SuiteOutcome]:
                             )
                             if not item.success
                             else 0,
+                            units=units,
                         )
                     )
             outcomes.append(outcome)

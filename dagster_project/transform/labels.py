@@ -33,6 +33,7 @@ TABLES: dict[str, tuple[str, str]] = {
     "kind": ("dim_negative_kind", "label_negative_kinds"),
     "category": ("dim_category", "label_categories"),
     "incident_kind": ("dim_incident_kind", "label_incident_kinds"),
+    "rejection": ("dim_rejection_reason", "label_rejection_reasons"),
 }
 INTEGER_CODES = {"grade"}
 

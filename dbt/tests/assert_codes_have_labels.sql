@@ -13,6 +13,7 @@
     ('dim_signal', 'staffing_signals', 'signal'),
     ('dim_check', 'register_crosschecks', '"check"'),
     ('dim_score_line', 'score_line_items', 'code'),
+    ('dim_rejection_reason', 'quarantine', 'reason'),
     ('dim_clue', 'report_clues', 'clue'),
     ('dim_dea_exclusion', 'unit_dea', 'excluded_reason'),
 ] %}

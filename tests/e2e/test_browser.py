@@ -76,3 +76,51 @@ def test_the_scorecard_fits_the_window_and_prints_to_a4(sample_published, tmp_pa
     assert pdf[:5] == b"%PDF-"
     sizes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf)
     assert sizes and all(abs(float(w) - 595.9) < 1 and abs(float(h) - 842.9) < 1 for w, h in sizes)  # A4 in pt
+
+
+def test_what_chromium_shows_of_the_chinese_scorecard_has_no_english_word(sample_published, tmp_path):
+    """The text a reader sees once Chromium has laid the page out (innerText: no tags, no styles, no
+    attributes): Chinese words, numbers and codes only; the sums shown add up."""
+    _, settings, report = sample_published
+    out = tmp_path / "u1.html"
+    result = CliRunner().invoke(
+        app, ["scorecard", U1, "--year", "2023", "--out", str(out), "--publish", settings.publish_dir]
+    )
+    assert result.exit_code == 0, result.output
+    probe = layout(
+        out,
+        "body, #composition tr.line td:nth-child(4), #deduction-total td:nth-child(4), "
+        "#rounding td:nth-child(4), #sum th.num",
+        tmp_path,
+    )
+    text = probe["boxes"][0]["text"].replace(report.run_id, " ")
+    words = set(re.findall(r"[A-Za-z]{2,}", text))
+    assert words == set(), words
+    shown = [box["text"].replace("−", "-").replace(",", "") for box in probe["boxes"][1:]]
+    *parts, total = (round(float(v) * 100) for v in shown)
+    assert sum(parts) == total  # the rows as shown add up to the total as shown (cents)
+
+
+def test_the_pdf_has_a_page_header_and_page_numbers(sample_published, tmp_path):
+    """Chromium prints the page's @page margin boxes: unit, year, stage and as-of date on top, page n of
+    m below (read back with pdftotext where poppler-utils is installed)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    _, settings, _ = sample_published
+    out = tmp_path / "u1.html"
+    result = CliRunner().invoke(
+        app, ["scorecard", U1, "--year", "2023", "--out", str(out), "--pdf", "--publish", settings.publish_dir]
+    )
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(out.with_suffix(".pdf")), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    pages = text.split("\f")[:-1]
+    assert len(pages) >= 2
+    for number, page in enumerate(pages, start=1):
+        assert "南京市甲局 · 2023年度 · 年终评价 · 截至 2024-01-31" in page
+        assert f"第 {number} 页，共 {len(pages)} 页" in page
+    assert "11320100100000016C" in text  # the unit code whole, never broken across lines

@@ -13,6 +13,7 @@ from dagster_project.ingest.contracts import load_contracts
 from dagster_project.ingest.load import raw_table
 from dagster_project.runner import run_nightly
 from dagster_project.synthetic.writer import MANIFEST_FILE, write_delivery
+from dagster_project.transform.labels import seed_labels
 from tests.conftest import PLANTED_ID_COLUMN, settings_for
 
 pytestmark = pytest.mark.e2e
@@ -116,13 +117,14 @@ def test_dirty_delivery_quarantines_exactly_the_manifest_and_is_idempotent(tmp_p
         manifest[key].sort_values(key, ignore_index=True),
         check_dtype=False,
     )
-    assert f"{len(manifest):,} quarantined cells in the loads in force" in page
+    assert f"在用数据中共 {len(manifest):,} 个单元格被拒收" in page
+    labels = seed_labels()  # the reasons in words, from the label table dim_rejection_reason
     for (system, table), rows in manifest.groupby(["system", "table"]):
         reasons = rows["reason"].value_counts().sort_index()
-        counted = ", ".join(f"{reason} {n:,}" for reason, n in reasons.items())
-        assert f"<summary>{system}.{table}: {len(rows):,} cells — {counted}</summary>" in page
+        counted = ", ".join(f"{labels.label('rejection', reason)} {n:,}" for reason, n in reasons.items())
+        assert f"<summary>{system}.{table}: {len(rows):,} — {counted}</summary>" in page
     # failed checks come first, in plain words, the technical name beside
-    assert page.index("failed and warned checks") < page.index("checks passed")
+    assert page.index("未通过和警告的检查") < page.index("项检查通过")
     assert "no table in force has more than 5% of its rows quarantined" in page
 
     counts_sql = (
@@ -284,4 +286,4 @@ def test_a_dropped_unit_whose_children_stay_current_blocks_and_the_report_names_
     assert f"staffing.persons (current file {Path(clean_run[0].sources_dir) / 'staffing' / 'persons.csv'}" in message
     assert dropped in message and str(delivery / "staffing" / "units.csv") in message
     page = (Path(settings.publish_dir) / "runs" / report.run_id / "docs" / "quality.html").read_text(encoding="utf-8")
-    assert "blocked: nothing published" in page and dropped in page and "relationships" in page
+    assert "本次运行未发布：有阻断性检查未通过" in page and dropped in page and "relationships" in page

@@ -59,7 +59,9 @@ def test_clean_run_publishes_duckdb_and_parquet_with_the_same_rows(published):
     _, settings, report = published
     snapshot = _snapshot(settings)
     assert report.published == snapshot.resolve().parent
-    assert "passed: published" in (snapshot.resolve().parent / "docs" / "quality.html").read_text(encoding="utf-8")
+    assert "本次运行已发布：所有阻断性检查通过。" in (snapshot.resolve().parent / "docs" / "quality.html").read_text(
+        encoding="utf-8"
+    )
     lineage = (snapshot.resolve().parent / "docs" / "lineage.html").read_text(encoding="utf-8")
     # dbt docs with the manifest inline (its JSON escapes non-ASCII): models and column descriptions
     assert "unit_scores" in lineage and json.dumps("总分")[1:-1] in lineage
@@ -143,7 +145,7 @@ def test_a_run_stopped_before_its_switch_leaves_no_false_report_and_no_half_buil
     assert (Path(settings.publish_dir) / "current").resolve() == current
     assert not stale.exists()
     page = (runs / report.run_id / "docs" / "quality.html").read_text(encoding="utf-8")
-    assert "not published" in page and "passed: published" not in page
+    assert "发布内容保持不变" in page and "本次运行已发布" not in page  # not published, and says so
 
 
 def test_the_gate_catches_a_duplicated_unit_and_a_rank_gap_by_dbt_and_an_id_number_by_gx(published, tmp_path):

@@ -171,6 +171,7 @@ def test_clues_are_on_the_offices_page_and_in_the_workbook_not_on_the_agencys(cl
     assert result.exit_code == 0, result.output
     sheet = openpyxl.load_workbook(workbook)["失实线索"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert len(rows) == 1 + 7 and "四季度进度突增" in {r[2] for r in rows[1:]}
+    clue = rows[0].index("线索")  # the unit's name stands beside its code, so found by header
+    assert len(rows) == 1 + 7 and "四季度进度突增" in {r[clue] for r in rows[1:]}
     dea = list(openpyxl.load_workbook(workbook)["DEA"].iter_rows(values_only=True))
     assert len(dea) == 1 + 6 and {r[-1] for r in dea[1:]} == {"同组可比单位不足", "投入为零"}  # labels, not codes

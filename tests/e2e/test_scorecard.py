@@ -416,3 +416,22 @@ def test_bad_requests_are_one_line_errors(cards, sample_published, tmp_path, arg
 def test_no_publication_is_a_one_line_error(tmp_path):
     result = CliRunner().invoke(app, ["scorecards", "--year", "2023", "--publish", str(tmp_path / "nothing")])
     assert result.exit_code == 2 and "no published snapshot at" in result.output
+
+
+def test_a_veto_and_an_incident_deduction_name_their_incident(sample_published):
+    """With unit_incidents published, the vetoed unit (U5, incident I2 of the sample) and the unit with
+    a criticism (U4, I1, 0.5 points) are told which incident and what it did."""
+    results = read_year(Path(sample_published[1].publish_dir), 2023)
+    incidents = {
+        U5: [{"id": "I2", "kind": "veto", "points": None, "vetoes": True, "deducted": False}],
+        U4: [{"id": "I1", "kind": "criticism", "points": Decimal("0.50"), "vetoes": False, "deducted": True}],
+    }
+    if "incidents" not in results.extensions:  # a publication without unit_incidents: the section's data by hand
+        results = dataclasses.replace(results, extensions={**results.extensions, "incidents": incidents})
+    rows = {
+        u: [(a["data-incident"], text) for t, a, text in elements(render(results, u)) if "data-incident" in a]
+        for u in (U4, U5)
+    }
+    assert rows[U5] == [("I2", "I2 一票否决 一票否决：不论总分，定为三等")]
+    assert rows[U4] == [("I1", "I1 通报批评 −0.50 按规定分值从总分中扣除")]
+    assert "incidents" not in by_attr(render(results, U1), "id")  # no incident, no section

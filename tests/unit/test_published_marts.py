@@ -21,7 +21,14 @@ def test_every_mart_is_published_and_each_by_year_mart_has_a_year_column(dbt_man
         and {"unit_scores", "score_line_items", "grade_stability", "unit_data_issues", "unit_incidents", *label_tables}
         <= marts
     )
-    whole = {"dim_region", "dim_unit", "quarantine", "dim_deduction", *label_tables}  # dim_deduction: of dim_score_line
+    whole = {
+        "dim_region",
+        "dim_unit",
+        "quarantine",
+        "source_loads",
+        "dim_deduction",
+        *label_tables,
+    }  # dim_deduction: of dim_score_line
     assert {name for name, how in declared.items() if how == WHOLE} == whole
     for name, how in declared.items():
         if how == BY_YEAR:

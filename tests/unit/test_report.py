@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
+from datetime import datetime
+
+import duckdb
+import pandas as pd
 
 from dagster_project.quality.report import (
     HISTORY_FILE,
@@ -11,6 +16,8 @@ from dagster_project.quality.report import (
     VERDICT_PUBLISHED,
     CheckOutcome,
     InForce,
+    _parents,
+    english_path,
     report_path,
     write_report,
 )
@@ -55,12 +62,12 @@ def test_each_run_is_one_point_of_the_trend_and_its_last_report_wins(tmp_path):
         ("run-1", 100, 0, 0),
         ("run-2", 50, 30, 1),
     ]
-    assert "trend 趋势 (last 2 runs)" in page
+    assert "趋势（最近 2 次运行）" in page
     # rows in force: 100 then 50 → bars of the full height (60 px) and half of it
-    rows_chart = page.split("aria-label='rows in force 在用行数'>")[1].split("</svg>")[0]
+    rows_chart = page.split("aria-label='在用行数'>")[1].split("</svg>")[0]
     assert re.findall(r"height='([\d.]+)'", rows_chart) == ["60.0", "30.0"]
     # failed checks first, named in plain words, the technical name beside
-    assert page.index("failed and warned checks") < page.index("checks passed")
+    assert page.index("未通过和警告的检查") < page.index("项检查通过")
     assert "no table in force has more than 5% of its rows quarantined" in page
     assert "<span class=tech>quarantine_share_within_limit</span>" in page
 
@@ -76,15 +83,77 @@ def test_a_history_line_cut_by_a_killed_run_is_dropped_not_fatal(tmp_path):
     assert [json.loads(line)["run_id"] for line in lines] == ["old", "new"]
 
 
-def test_the_clues_of_false_results_are_counted_not_failed(tmp_path):
+def _publish_snapshot(publish, run_id: str) -> None:
+    """A current snapshot as BI opens it: only its publication record."""
+    publish.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(publish / "kaohe.duckdb"))
+    con.execute("create schema marts")
+    con.execute(
+        "create table marts.publication as select ? as run_id, ?::timestamp as published_at, ?::date as as_of",
+        [run_id, datetime(2024, 2, 1, 2, 30), "2024-01-31"],
+    )
+    con.close()
+
+
+def test_the_first_lines_say_what_happened_and_which_publication_bi_sees(tmp_path):
     publish = tmp_path / "published"
-    clues = [(2023, "value_pct_mismatch", "实际值与完成百分比不符", 1), (2023, "late_surge", "四季度进度突增", 12)]
+    _publish_snapshot(publish, "good-run")
+    notice = "2023 年终排名为暂定排名：有 2 个单位数据不完整。"
     page = write_report(
-        report_path(publish, "r"), "r", [PASSED], VERDICT_PUBLISHED, "2024-01-31", in_force=InForce(None, (9, 0), clues)
+        report_path(publish, "bad-run"), "bad-run", [FAILED, PASSED], VERDICT_BLOCKED, "2024-02-29", notices=[notice]
     ).read_text(encoding="utf-8")
-    assert "结果失实线索 clues of false results: 13（2023 实际值与完成百分比不符 1，2023 四季度进度突增 12；" in page
-    assert "1 passed, 0 failed" in page
-    none = write_report(
-        report_path(publish, "s"), "s", [PASSED], VERDICT_PUBLISHED, "2024-01-31", in_force=InForce(None, (9, 0), [])
-    ).read_text(encoding="utf-8")
-    assert "clues of false results: 0" in none
+    assert '<html lang="zh-CN">' in page
+    verdict = re.search(r"<p class=verdict id=verdict>(.*?)</p>", page).group(1)
+    assert verdict == "本次运行未发布：有阻断性检查未通过，发布内容保持不变。"
+    sees = re.search(r"<p id=bi-sees>(.*?)</p>", page).group(1)
+    assert sees == "BI 现在看到的发布：批次 good-run（发布于 2024-02-01 02:30，评价基准日 2024-01-31），不是本次运行。"
+    assert page.index(verdict) < page.index(notice) < page.index("未通过和警告的检查")  # the notice at the top
+    english = html.unescape(english_path(report_path(publish, "bad-run")).read_text(encoding="utf-8"))
+    assert "Not published: a blocking check failed; the publication stays as it was." in english
+    assert "BI now sees publication good-run (published 2024-02-01 02:30, as of 2024-01-31), not this run's." in english
+    nothing = write_report(report_path(tmp_path / "empty", "r"), "r", [PASSED], VERDICT_BLOCKED, "2024-01-31")
+    assert "BI 现在看不到任何发布：还没有成功发布过。" in nothing.read_text(encoding="utf-8")
+
+
+QUARANTINE = pd.DataFrame(
+    [
+        ("performance.tasks", "d1", "tasks.csv", 3, "title", "", "missing_required"),
+        ("performance.progress", "d1", "progress.csv", 7, "task_id", "T9", "dangling_reference"),
+        ("performance.progress", "d1", "progress.csv", 8, "task_id", "T404", "dangling_reference"),
+        ("staffing.persons", "d1", "persons.csv", 2, "id_number", "5f3a9c…", "bad_check_character"),
+        ("staffing.persons", "d1", "persons.csv", 2, "headcount_type", "xx", "unknown_value"),
+    ],
+    columns=["source_table", "delivery", "file", "line", "column_name", "value", "reason"],
+)
+REJECTED_ROWS = pd.DataFrame(
+    [("performance.tasks", 3, json.dumps({"task_id": "T9", "title": ""}), "missing_required")],
+    columns=["source_table", "line", "row_json", "reasons"],
+)
+
+
+def test_a_rejected_cell_shows_its_value_and_a_child_its_rejected_parent(tmp_path):
+    quarantine = QUARANTINE.assign(parent=_parents(QUARANTINE, REJECTED_ROWS))
+    assert quarantine["parent"].tolist() == [None, ("performance.tasks", 3, "missing_required"), None, None, None]
+    page = write_report(
+        report_path(tmp_path / "published", "r"), "r", [PASSED], VERDICT_PUBLISHED, "2024-01-31",
+        in_force=InForce(quarantine, (100, 3), [(2023, "late_surge", 2), (2023, "reviewer_gap", 1)]),
+    ).read_text(encoding="utf-8")  # fmt: skip
+    cells = {
+        (table, line, reason): (value, parent)
+        for table, line, reason, value, parent in re.findall(
+            r"<tr class=rejected data-table='([^']*)' data-line='(\d+)' data-reason='([^']*)'>.*?"
+            r"<td class=value>(.*?)</td>.*?<td class=parent>(.*?)</td>",
+            page,
+        )
+    }
+    assert cells[("performance.progress", "7", "dangling_reference")] == (
+        "T9",
+        "performance.tasks 第 3 行被拒收（必填项为空）",
+    )
+    assert cells[("performance.progress", "8", "dangling_reference")] == ("T404", "上级记录不在本批数据中")
+    assert cells[("performance.tasks", "3", "missing_required")] == ("（空）", "")
+    assert cells[("staffing.persons", "2", "bad_check_character")][0] == "（个人信息，已隐去）"  # never the hash
+    assert cells[("staffing.persons", "2", "unknown_value")][0] == "xx"
+    assert "隔离区：在用数据中 5 个单元格被拒收（3 行）" in page
+    assert "结果失实线索：3 条（2023 四季度进度突增 2、2023 评议分差异大 1）；供线下核实，不是检查失败" in page
+    assert "引用的上级记录不存在或被拒收 2" in page

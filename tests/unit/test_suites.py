@@ -37,3 +37,22 @@ def test_every_frame_read_by_a_suite_exists_and_every_frame_is_read():
     read = {e["frame"] for suite in load_suites() for e in suite["expectations"]}
     assert read - {PII_FRAME} == set(FRAMES)
     assert PII_FRAME in read
+
+
+def test_a_warning_names_the_units_of_its_unexpected_rows():
+    import pandas as pd
+
+    from dagster_project.quality.suites import unexpected_units
+
+    frame = pd.DataFrame(
+        {"unit_code": ["U2", "U1", "U3", "U1"], "unit_name": ["乙局", "甲局", None, "甲局"],
+         "has_reviews": [False, False, True, False]}
+    )  # fmt: skip
+    in_set = {"column": "has_reviews", "value_set": [True]}
+    assert unexpected_units(frame, "expect_column_values_to_be_in_set", in_set) == ("甲局（U1）", "乙局（U2）")
+    assert unexpected_units(frame, "expect_table_row_count_to_equal", {"value": 0}) == (
+        "甲局（U1）",
+        "乙局（U2）",
+        "U3",
+    )
+    assert unexpected_units(frame.drop(columns=["unit_code"]), "expect_table_row_count_to_equal", {}) == ()
