@@ -196,7 +196,7 @@ def test_a_failed_gate_keeps_the_last_snapshot_byte_identical(published, tmp_pat
     assert "personal_data_hits: 1 rows" in report.failed_checks[0].description
     assert (Path(settings.publish_dir) / "current").resolve() == current
     assert _sha(_snapshot(settings)) == before
-    assert report.report and report.report.exists() and "FAILED" in report.report.read_text(encoding="utf-8")
+    assert report.report and report.report.exists() and "未通过（阻断）" in report.report.read_text(encoding="utf-8")
 
 
 def test_a_reader_during_a_run_always_sees_one_whole_snapshot(published, tmp_path):
