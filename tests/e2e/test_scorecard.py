@@ -359,8 +359,10 @@ def test_an_interim_page_shows_the_stage_and_no_grade(sample_published):
     results = read_year(Path(sample_published[1].publish_dir), 2023)
     page = render(dataclasses.replace(results, scores=results.scores.assign(stage="q3_monitoring")), U1)
     ids = by_attr(page, "id")
+    # the page dates the ranking by its evaluation date d_Y (the published as_of: 15 January 2024 for
+    # the run as of 2024-01-31), not by the day of the run
     assert ids["interim"][2] == (
-        "阶段性结果（三季度监测），截至 2024-01-31；阶段性排名不评定等次，年终评价后以最终排名为准。"
+        "阶段性结果（三季度监测），截至 2024-01-15；阶段性排名不评定等次，年终评价后以最终排名为准。"
     )
     assert ids["stage"][2] == "三季度监测" and ids["grade"][2] == "未评定等次" and ids["grade"][1]["data-grade"] == ""
     assert "grade-lines" not in ids and ids["grade-reason"][2] == "理由：阶段性排名，不评定等次"
