@@ -121,6 +121,6 @@ def test_the_pdf_has_a_page_header_and_page_numbers(sample_published, tmp_path):
     pages = text.split("\f")[:-1]
     assert len(pages) >= 2
     for number, page in enumerate(pages, start=1):
-        assert "南京市甲局 · 2023年度 · 年终评价 · 截至 2024-01-31" in page
+        assert "南京市甲局 · 2023年度 · 年终评价 · 截至 2024-01-15" in page
         assert f"第 {number} 页，共 {len(pages)} 页" in page
     assert "11320100100000016C" in text  # the unit code whole, never broken across lines

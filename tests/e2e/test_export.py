@@ -139,7 +139,7 @@ def test_the_cover_sheet_says_which_publication_as_of_when_and_how_to_read(workb
     finally:
         con.close()
     assert items["考核年度"] == [2023] and items["发布批次（运行编号）"] == [run_id]
-    assert items["运行评价基准日"] == [datetime(2024, 1, 31)] and items["本年度评价日期 d_Y"] == [datetime(2024, 1, 31)]
+    assert items["运行评价基准日"] == [datetime(2024, 1, 31)] and items["本年度评价日期 d_Y"] == [datetime(2024, 1, 15)]
     assert items["阶段"] == ["年终评价"] and items["排名状态"] == ["年终排名（最终）"]
     assert items["数据批次"] == [f"{d}：{n} 张表" for d, n in deliveries] and sum(n for _, n in deliveries) == 14
     assert items["输入指纹"] == [fingerprint] and len(fingerprint) == 64
