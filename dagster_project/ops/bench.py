@@ -292,7 +292,7 @@ memory ≤ 4 GiB at scale 100; an unchanged delivery again ≤ 10 s.
 ## Ten times national size, on paper
 
 Scale 100 is national size (docs/architecture.md, Scale). Between the scales measured here
-({smallest.scale:g} and {largest.scale:g}) a run grew by {per_row_s * 1e6:.1f} µs and
+({smallest.scale:g} and {largest.scale:g}) a run grew by {per_row_s * 1e6:.1f} s and
 {per_row_mib * 1e6:.0f} MiB of peak memory per million rows. Ten times national size is about
 {ten_national:,.0f} rows; if both kept growing so, one run would take about
 {run_estimate:,.0f} s and {memory_estimate / 1024:,.1f} GiB.
