@@ -15,11 +15,12 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from dagster_project.core.check_words import ValueLabels, describe_test
 from dagster_project.core.dbt_child import PARENT_ENV
 from dagster_project.core.settings import DBT_PROJECT_DIR
 
@@ -141,32 +142,6 @@ def keep_parse_state(target_path: Path) -> None:
     prune_command_folders()
 
 
-def describe_test(node: Mapping[str, Any]) -> str:
-    if node.get("description"):
-        return node["description"]
-    test = node.get("test_metadata") or {}
-    kwargs = test.get("kwargs") or {}
-    column = str(kwargs.get("column_name") or "").strip('"')
-    name = test.get("name")
-    if name == "not_null_columns":
-        return "no null in the required columns: " + ", ".join(c.strip('"') for c in kwargs["columns"])
-    if name == "unique_combination":
-        return "one row per (" + ", ".join(c.strip('"') for c in kwargs["columns"]) + ")"
-    if name == "unique":
-        return f"{column} is unique"
-    if name == "accepted_values":
-        return f"{column} is one of: " + ", ".join(str(v) for v in kwargs.get("values", []))
-    if name == "relationships":
-        target = str(kwargs.get("to", "")).removeprefix("ref(").removesuffix(")").strip("'\"")
-        return f"every {column} exists in {target}.{kwargs.get('field')}"
-    comment = []  # a singular test: its leading SQL comment says what a failure means
-    for line in (node.get("raw_code") or "").splitlines():
-        if not line.startswith("--"):
-            break
-        comment.append(line.removeprefix("--").strip())
-    return " ".join(comment) or node["name"]
-
-
 @contextmanager
 def dbt_parameters(kaohe: KaoheSettings, snapshot_at: str = "") -> Iterator[None]:
     """The run's parameters for the dbt commands started inside: env vars the macros read when
@@ -186,12 +161,19 @@ def dbt_parameters(kaohe: KaoheSettings, snapshot_at: str = "") -> Iterator[None
                 os.environ[name] = value
 
 
-def dbt_test_descriptions(manifest: Path = MANIFEST) -> dict[str, str]:
-    """Each dbt test's name → what it asserts in plain words (describe_test)."""
+def dbt_test_descriptions(
+    manifest: Path = MANIFEST, lang: str = "en", value_labels: ValueLabels | None = None
+) -> dict[str, str]:
+    """Each dbt test's name → what it asserts in plain words, in `lang` (check_words.describe_test;
+    `value_labels` names accepted values in Chinese)."""
     if not manifest.exists():
         return {}
-    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
-    return {n["name"]: describe_test(n) for n in nodes if n["resource_type"] == "test"}
+    parsed = json.loads(manifest.read_text(encoding="utf-8"))
+    return {
+        n["name"]: describe_test(n, lang, parsed, value_labels)
+        for n in parsed["nodes"].values()
+        if n["resource_type"] == "test"
+    }
 
 
 if __name__ == "__main__":

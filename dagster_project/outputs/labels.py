@@ -7,10 +7,10 @@ Column labels are not here: they are the published columns' descriptions (the db
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
+from dagster_project.core.check_words import chinese_name
 from dagster_project.transform.labels import LANGUAGES, Labels, read_labels, seed_labels
 
 __all__ = ["LANGUAGES", "Labels", "chinese_name", "grade_reason", "read_labels", "rule_words", "seed_labels"]
@@ -54,13 +54,6 @@ def grade_reason(
     if grade1_min is None:
         return ""
     return f"总分低于一等线{grade1_min:g}分" if zh else f"total below the grade-1 line {grade1_min:g}"
-
-
-def chinese_name(description: str) -> str:
-    """The Chinese name a column description starts with ('在编人数 H_u' → '在编人数'), without the
-    formula or the English note that follows it."""
-    found = re.match(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef·]+", description)
-    return found.group(0).rstrip("（(") if found else description
 
 
 def rule_words(labels: Labels, code: str, lang: str, params: Mapping[str, float], fallback: str = "") -> str:

@@ -113,16 +113,49 @@ def english_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}-en{path.suffix}")
 
 
-def check_titles() -> dict[str, str]:
-    """Check name → what it asserts, in plain words: dbt tests from the manifest, GX suites from
-    their files (gx_<suite>), the ingestion's own check."""
+def check_titles(lang: str = "zh") -> dict[str, str]:
+    """Check name → what it asserts, in plain words in `lang`: dbt tests from the manifest
+    (core/check_words.py), GX suites from their files (gx_<suite>: `description_zh` and
+    `description`), the ingestion's own check."""
     from dagster_project.core.dbt_project import dbt_test_descriptions
+    from dagster_project.ingest.assets import QUARANTINE_SHARE_LIMIT
     from dagster_project.quality.suites import load_suites
 
-    titles = dbt_test_descriptions()
-    titles.update({f"gx_{suite['name']}": suite.get("description", "") for suite in load_suites()})
-    titles["quarantine_share_within_limit"] = "no table in force has more than 5% of its rows quarantined"
+    titles = dbt_test_descriptions(lang=lang, value_labels=value_labels() if lang == "zh" else None)
+    key = "description_zh" if lang == "zh" else "description"
+    titles.update({f"gx_{suite['name']}": suite.get(key) or suite.get("description", "") for suite in load_suites()})
+    titles["quarantine_share_within_limit"] = texts()[lang]["quarantine_check"].format(
+        limit=f"{QUARANTINE_SHARE_LIMIT:.0%}"
+    )
     return titles
+
+
+def value_labels():
+    """(column, codes) → the codes' Chinese labels, for a check of accepted values: from the label
+    table of the column's name when it labels every code, else from any label table that does, else
+    from the Chinese labels of a contract's enum that has them all; None when none has them all."""
+    from dagster_project.ingest.contracts import load_contracts
+    from dagster_project.transform.labels import seed_labels
+
+    labels = seed_labels()
+    enums = [
+        dict(zip(column.enum, column.labels, strict=True))
+        for contract in load_contracts().values()
+        for column in contract.columns
+        if column.enum and column.labels
+    ]
+
+    def lookup(column: str, codes) -> list[str] | None:
+        for domain in sorted(labels.rows, key=lambda d: d != column):
+            found = [labels.label(domain, code) for code in codes]
+            if all(label != code for label, code in zip(found, codes, strict=True)):
+                return [str(label) for label in found]
+        for enum in enums:
+            if all(str(code) in enum for code in codes):
+                return [enum[str(code)] for code in codes]
+        return None
+
+    return lookup
 
 
 class InForce(NamedTuple):
@@ -325,7 +358,7 @@ def write_report(
         shown.to_csv(path.parent / "quarantine.csv", index=False, encoding="utf-8-sig")  # Excel opens it right
     page = _Page(
         run_id, outcomes, verdict, as_of, list(failures), quarantine, loads, points, written,
-        bi_publication(publish_dir), list(notices), check_titles(), clues, ranking,
+        bi_publication(publish_dir), list(notices), {lang: check_titles(lang) for lang in LANGUAGES}, clues, ranking,
     )  # fmt: skip
     for lang, target in (("zh", path), ("en", english_path(path))):
         target.write_text(page.render(lang), encoding="utf-8")
@@ -345,7 +378,7 @@ class _Page:
     written: datetime
     bi: dict | None
     notices: list[str]
-    titles: dict[str, str]
+    titles: dict[str, dict[str, str]]  # lang → check name → title (check_titles)
     clues: list[tuple[int, str, int]] | None = None
     ranking: str = ""  # HTML made by ranking_notice.notice_html
 
@@ -359,11 +392,13 @@ class _Page:
             layers.setdefault(o.asset.split("/")[0], []).append(o)
         sections = []
         if failed or warned:
-            sections.append(f"<h2>{html.escape(t['failed_checks'])}</h2>" + _table([*failed, *warned], self.titles, t))
+            sections.append(
+                f"<h2>{html.escape(t['failed_checks'])}</h2>" + _table([*failed, *warned], self.titles[lang], t)
+            )
         for key in [*(k for k in LAYER_ORDER if k in layers), *sorted(k for k in layers if k not in LAYER_ORDER)]:
             title = t["passed_checks"].format(layer=t["layers"].get(key, key), n=len(layers[key]))
             sections.append(
-                f"<details><summary>{html.escape(title)}</summary>{_table(layers[key], self.titles, t)}</details>"
+                f"<details><summary>{html.escape(title)}</summary>{_table(layers[key], self.titles[lang], t)}</details>"
             )
         counts = t["counts"].format(passed=len(passed), failed=len(failed), warned=len(warned))
         notices = "".join(f"<div class=notice>{html.escape(n)}</div>" for n in self.notices)

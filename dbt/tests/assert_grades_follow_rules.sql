@@ -2,6 +2,9 @@
 -- but not grade 3; grade 1 under its threshold or vetoed; more grade-1 units than the share
 -- allows; or a better-ranked eligible unit left out of grade 1 while a worse one is in. The rules
 -- apply to every year-end ranking (provisional or final); an interim one has no grade at all.
+-- zh: 失败表示某个等次与评定规则不符：一票否决或总分低于三等线却不是三等；一等单位低于一等线或被否决；
+-- 一等单位多于名额比例；或排名靠前的合格单位未评为一等而靠后的却评为一等。规则适用于每个年终排名（暂定或最终）；
+-- 阶段性排名不评定等次。
 {{ config(meta={'dagster': {'ref': {'name': 'unit_scores'}}}) }}
 with scores as (
     select

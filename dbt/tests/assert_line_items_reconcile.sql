@@ -1,5 +1,6 @@
 -- A failure means a unit's published total is not round2 of the sum of its line items, or
 -- its unrounded lines do not add up to its unrounded total (docs/methodology.md §11, Line items).
+-- zh: 失败表示某单位发布的总分不等于其各得分行之和保留两位小数，或未取整的各行之和不等于未取整的总分。
 {{ config(meta={'dagster': {'ref': {'name': 'score_line_items'}}}) }}
 with lines as (
     select

@@ -1,6 +1,7 @@
 -- A failure means a unit's indicator and qualitative lines do not have maxima adding up to 100,
 -- or a line gives more than its maximum or less than zero (docs/methodology.md §4, §6: weights after
 -- redistribution; what the scorecard draws as "points of the maximum").
+-- zh: 失败表示某单位各指标行和定性评议行的满分之和不是 100，或某行得分超过其满分或小于零（权重按重新分配后计）。
 {{ config(meta={'dagster': {'ref': {'name': 'score_line_items'}}}) }}
 with scored_lines as (
     select

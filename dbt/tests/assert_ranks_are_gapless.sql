@@ -1,5 +1,6 @@
 -- A failure means ranks within a category group or a group are not exactly 1..n (no gaps,
 -- no ties; docs/methodology.md §9).
+-- zh: 失败表示某类别或考核组内的名次不是从 1 起的连续整数（有空缺或并列）。
 {{ config(meta={'dagster': {'ref': {'name': 'unit_scores'}}}) }}
 with categories as (
     select

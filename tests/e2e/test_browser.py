@@ -62,6 +62,21 @@ def test_a_warnings_detail_is_on_screen_at_1400_px(sample_published, tmp_path):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_the_chinese_reports_check_titles_have_no_english_word(sample_published, tmp_path):
+    """Every check of the sample's Chinese report, its sections opened, as Chromium shows it: the title
+    in Chinese on the first line of the cell, the technical name (a code) below it."""
+    _, settings, report = sample_published
+    page = report_path(settings.publish_dir, report.run_id)
+    opened = tmp_path / "quality.html"
+    opened.write_text(page.read_text(encoding="utf-8").replace("<details>", "<details open>"), encoding="utf-8")
+    probe = layout(opened, "td:has(> span.tech)", tmp_path)
+    titles = {box["text"].split("\n")[1]: box["text"].split("\n")[0] for box in probe["boxes"]}
+    assert len(titles) > 150
+    assert {name: title for name, title in titles.items() if re.search("[A-Za-z]", title)} == {}
+    assert titles["unique_combination_unit_scores_year__unit_code"] == "每个（考核年度、统一社会信用代码）只有一行"
+    assert titles["gx_sources"].startswith("源数据：")  # a warning of the sample, at the top
+
+
 def test_the_scorecard_fits_the_window_and_prints_to_a4(sample_published, tmp_path):
     _, settings, _ = sample_published
     out = tmp_path / "u1.html"

@@ -68,8 +68,10 @@ def test_each_run_is_one_point_of_the_trend_and_its_last_report_wins(tmp_path):
     assert re.findall(r"height='([\d.]+)'", rows_chart) == ["60.0", "30.0"]
     # failed checks first, named in plain words, the technical name beside
     assert page.index("未通过和警告的检查") < page.index("项检查通过")
-    assert "no table in force has more than 5% of its rows quarantined" in page
+    assert "在用数据中没有哪张表被拒收的行超过 5%（比例和最少行数按各表的数据约定）" in page
     assert "<span class=tech>quarantine_share_within_limit</span>" in page
+    english = english_path(report_path(publish, "run-2")).read_text(encoding="utf-8")
+    assert "no table in force has more than 5% of its rows quarantined" in english
 
 
 def test_a_history_line_cut_by_a_killed_run_is_dropped_not_fatal(tmp_path):
@@ -157,3 +159,32 @@ def test_a_rejected_cell_shows_its_value_and_a_child_its_rejected_parent(tmp_pat
     assert "隔离区：在用数据中 5 个单元格被拒收（3 行）" in page
     assert "结果失实线索：3 条（2023 四季度进度突增 2、2023 评议分差异大 1）；供线下核实，不是检查失败" in page
     assert "引用的上级记录不存在或被拒收 2" in page
+
+
+DBT_FAILED = CheckOutcome("marts/unit_scores", "unique_combination_unit_scores_year__unit_code", False, "ERROR", "", 2)
+GX_WARNED = CheckOutcome(
+    "publish/quality_gate", "gx_sources", False, "WARN", "has_reviews: 1 rows", 1, "great_expectations"
+)
+
+
+def _check_titles(page: str) -> dict[str, str]:
+    """technical name → the plain words shown above it, of every check row of a page."""
+    return {
+        name: html.unescape(title)
+        for title, name in re.findall(r"<td>([^<]*)<span class=tech>([^<]*)</span></td>", page)
+    }
+
+
+def test_a_check_is_titled_in_the_pages_language(tmp_path, dbt_manifest):
+    path = write_report(
+        report_path(tmp_path / "published", "r"), "r", [DBT_FAILED, GX_WARNED, FAILED, PASSED], VERDICT_BLOCKED,
+        "2024-01-31",
+    )  # fmt: skip
+    zh = _check_titles(path.read_text(encoding="utf-8"))
+    en = _check_titles(english_path(path).read_text(encoding="utf-8"))
+    assert zh["unique_combination_unit_scores_year__unit_code"] == "每个（考核年度、统一社会信用代码）只有一行"
+    assert en["unique_combination_unit_scores_year__unit_code"] == "one row per (year, unit_code)"
+    assert zh["assert_ranks_are_gapless"] == "失败表示某类别或考核组内的名次不是从 1 起的连续整数（有空缺或并列）。"
+    assert zh["gx_sources"].startswith("源数据：年终时名单内每个单位都有评议数据")
+    assert en["gx_sources"].startswith("Source level: reviews for every roster unit")
+    assert len(zh) == 4 and [name for name, title in zh.items() if re.search("[A-Za-z]", title)] == []
