@@ -19,8 +19,9 @@ from pathlib import Path
 import duckdb
 
 SCHEMA = "marts"
-# Columns that differ between any two runs by construction, never by the scores.
-RUN_COLUMNS = frozenset({"run_id", "published_at", "detected_at", "inputs_fingerprint"})
+# Columns that differ between any two runs by construction, never by the scores (loaded_at: when
+# the run loaded a delivery, in source_loads).
+RUN_COLUMNS = frozenset({"run_id", "published_at", "detected_at", "inputs_fingerprint", "loaded_at"})
 
 
 @dataclass

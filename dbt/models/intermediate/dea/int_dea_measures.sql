@@ -1,7 +1,8 @@
 -- The measures the efficiency frontier may use (docs/methodology.md §12), for every unit of a
 -- year-end ranking, one row per configured measure (int_dea_configuration), unrounded; null when
 -- unknown. Posts E_u on 1 January, spend Σ executed of the year (months 1..12 at year end),
--- weighted completed work Σ d_t·c_t and Σ d_t over eligible tasks, Q_u, and the register's figures.
+-- weighted completed work Σ d_t·c_t and Σ d_t over eligible tasks (int_unit_task_totals), Q_u, and the
+-- register's figures.
 with units as (
     select
         year,
@@ -10,19 +11,6 @@ with units as (
         category
     from {{ ref('int_roster_units') }}
     where stage = 'year_end'
-),
-
-tasks as (
-    select
-        classified.year,
-        classified.unit_code,
-        sum(classified.difficulty order by classified.task_id) as weighted_tasks,
-        sum(classified.difficulty * progress.completion order by classified.task_id) as weighted_completion,
-        sum(coalesce(classified.workload_person_months, 0) order by classified.task_id) as workload_person_months
-    from {{ ref('int_tasks_classified') }} as classified
-    inner join {{ ref('int_task_progress') }} as progress on classified.task_id = progress.task_id
-    where classified.status = 'eligible'
-    group by classified.year, classified.unit_code
 ),
 
 wide as (
@@ -48,7 +36,8 @@ wide as (
         on units.year = fiscal.year and units.unit_code = fiscal.unit_code
     left join {{ ref('int_qualitative_scores') }} as qualitative
         on units.year = qualitative.year and units.unit_code = qualitative.unit_code
-    left join tasks on units.year = tasks.year and units.unit_code = tasks.unit_code
+    left join {{ ref('int_unit_task_totals') }} as tasks
+        on units.year = tasks.year and units.unit_code = tasks.unit_code
 ),
 
 long as (

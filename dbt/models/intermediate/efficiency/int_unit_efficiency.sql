@@ -33,21 +33,6 @@ by_type as (
     group by year, unit_code
 ),
 
-tasks as (
-    select
-        classified.year,
-        classified.unit_code,
-        count(*) as eligible_tasks,
-        count(*) filter (where classified.indicator_code = 'key_work') as key_tasks,
-        sum(classified.difficulty order by classified.task_id) as weighted_tasks,
-        sum(classified.difficulty * progress.completion order by classified.task_id) as weighted_completion,
-        sum(coalesce(classified.workload_person_months, 0) order by classified.task_id) as workload_person_months
-    from {{ ref('int_tasks_classified') }} as classified
-    inner join {{ ref('int_task_progress') }} as progress on classified.task_id = progress.task_id
-    where classified.status = 'eligible'
-    group by classified.year, classified.unit_code
-),
-
 measures as (
     select
         scores.year,
@@ -74,7 +59,8 @@ measures as (
     inner join {{ ref('int_fiscal_composite') }} as fiscal
         on scores.year = fiscal.year and scores.unit_code = fiscal.unit_code
     left join by_type on scores.year = by_type.year and scores.unit_code = by_type.unit_code
-    left join tasks on scores.year = tasks.year and scores.unit_code = tasks.unit_code
+    left join {{ ref('int_unit_task_totals') }} as tasks
+        on scores.year = tasks.year and scores.unit_code = tasks.unit_code
 ),
 
 final as (
