@@ -1,26 +1,15 @@
 -- Two stints of one person covering the same day of the year up to as_of (docs/methodology.md
--- §10, §11), in one unit or two: one row per pair of stints, with the days they share. The person
--- is the register's keyed hash, never its ids.
-with years as (
+-- §10, §11), in one unit or two: one row per pair of stints (int_person_stints), with the days
+-- they share. The person is the register's keyed hash, never its ids.
+with stints as (
     select
         year,
-        as_of
-    from {{ ref('int_evaluation_years') }}
-),
-
-stints as (
-    select
-        years.year,
-        persons.person_key,
-        persons.unit_code,
-        persons.entry_date,
-        greatest(persons.entry_date, make_date(years.year, 1, 1)) as overlap_from,
-        least(coalesce(persons.exit_date, years.as_of), years.as_of) as overlap_to
-    from {{ ref('stg_staffing__persons') }} as persons
-    inner join years
-        on
-            persons.entry_date <= years.as_of
-            and (persons.exit_date is null or persons.exit_date >= make_date(years.year, 1, 1))
+        person_key,
+        unit_code,
+        entry_date,
+        covered_from,
+        covered_to
+    from {{ ref('int_person_stints') }}
 ),
 
 final as (
@@ -29,8 +18,8 @@ final as (
         first_stint.person_key,
         first_stint.unit_code as first_unit,
         second_stint.unit_code as second_unit,
-        greatest(first_stint.overlap_from, second_stint.overlap_from) as overlap_from,
-        least(first_stint.overlap_to, second_stint.overlap_to) as overlap_to
+        greatest(first_stint.covered_from, second_stint.covered_from) as overlap_from,
+        least(first_stint.covered_to, second_stint.covered_to) as overlap_to
     from stints as first_stint
     inner join stints as second_stint
         on
@@ -41,8 +30,8 @@ final as (
                 or (first_stint.entry_date = second_stint.entry_date and first_stint.unit_code < second_stint.unit_code)
             )
     where
-        greatest(first_stint.overlap_from, second_stint.overlap_from)
-        <= least(first_stint.overlap_to, second_stint.overlap_to)
+        greatest(first_stint.covered_from, second_stint.covered_from)
+        <= least(first_stint.covered_to, second_stint.covered_to)
 )
 
 select * from final

@@ -2,27 +2,19 @@
 -- §10, §11): one row per person and unit; when two stints of the person in the unit cover
 -- as_of, the one entered last gives the staffing type and position. A person in post in two
 -- units counts in both. The one place "in post on a day" is written.
-with years as (
+with stints as (
     select
         year,
-        as_of
-    from {{ ref('int_evaluation_years') }}
-),
-
-stints as (
-    select
-        years.year,
-        persons.unit_code,
-        persons.person_key,
-        persons.staffing_type,
-        persons.position_kind,
+        unit_code,
+        person_key,
+        staffing_type,
+        position_kind,
         row_number() over (
-            partition by years.year, persons.unit_code, persons.person_key
-            order by persons.entry_date desc
+            partition by year, unit_code, person_key
+            order by entry_date desc
         ) as recency
-    from years
-    inner join {{ ref('stg_staffing__persons') }} as persons
-        on {{ in_force_on('years.as_of', 'persons.entry_date', 'persons.exit_date') }}
+    from {{ ref('int_person_stints') }}
+    where {{ in_force_on('as_of', 'entry_date', 'exit_date') }}
 ),
 
 final as (
