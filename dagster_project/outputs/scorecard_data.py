@@ -586,8 +586,11 @@ def _staffing(page: _Page) -> dict[str, Any] | None:
     for s in page.frames["signals"]:
         posts = getattr(s, "suggested_extra_posts", None)
         extra = page.t["suggested_posts"].format(posts=int(posts)) if _present(posts) else ""
-        detail = s.detail if page.lang == "en" else extra  # the mart's detail is written in English
-        signals.append({"signal": s.signal, "label": page.label("signal", s.signal), "detail": detail or ""})
+        # the mart's detail (the figures behind the signal) is written in Chinese: the English page
+        # has the measures above it instead
+        said = [s.detail] if page.lang == "zh" and _present(s.detail) and s.detail else []
+        detail = page.t["semicolon"].join([*said, *([extra] if extra else [])])
+        signals.append({"signal": s.signal, "label": page.label("signal", s.signal), "detail": detail})
     return {"measures": measures, "signals": signals}
 
 

@@ -319,6 +319,20 @@ def test_the_chinese_pages_have_no_english_word(cards):
     assert {"Total", "Deductions", "Rule"} <= english  # the test sees words where there are some
 
 
+def test_staffing_signals_say_their_figures_in_chinese(cards):
+    """U1: 7 people on 6 posts → over establishment by 1; 5 tasks × 6 person-months = 30 over 12 · 7 = 84
+    → saturation 0.357 under 0.6 (staffing_signals.detail). The English page names the signals only."""
+    signals = {a["data-signal"]: text for tag, a, text in elements(page_of(cards, U1)) if "data-signal" in a}
+    assert signals == {
+        "compliance": "合规整改 ：超编 1 人",  # the label in bold, then its detail
+        "review_candidate": "核减评估候选 ：工作饱满度 0.357 低于 0.6（30 人月，在编 7 人）",
+    }
+    english = {
+        a["data-signal"]: text for tag, a, text in elements(cards[2].read_text(encoding="utf-8")) if "data-signal" in a
+    }
+    assert english == {"compliance": "compliance", "review_candidate": "candidate for a staffing review"}
+
+
 def test_english_page_and_index(cards):
     out, _, english = cards
     page = english.read_text(encoding="utf-8")

@@ -1,6 +1,7 @@
 -- 职责交叉 (docs/methodology.md §10): a core duty in force on 1 January whose text, compared after
 -- NFKC normalisation without white space and punctuation, is claimed by two or more units. One
--- row per claiming unit and duty, naming every claimant; any unit of the register.
+-- row per claiming unit and duty, naming every claimant ('U1（Z1）、U2（Z7）': unit and its duty code); any
+-- unit of the register.
 with years as (
     select year
     from {{ ref('int_evaluation_years') }}
@@ -23,7 +24,7 @@ shared_texts as (
     select
         year,
         normalised_text,
-        string_agg(unit_code || ' ' || duty_code, ', ' order by unit_code, duty_code) as claimed_by
+        string_agg(unit_code || '（' || duty_code || '）', '、' order by unit_code, duty_code) as claimed_by
     from core_duties
     group by year, normalised_text
     having count(distinct unit_code) >= 2

@@ -1,6 +1,7 @@
 -- Staffing signals fed back into staffing management (docs/methodology.md §10, §11), one row per unit
 -- and signal that applies: favour (倾斜), increase_candidate (with suggested extra posts),
--- review_candidate, compliance; each with the figures that triggered it.
+-- review_candidate, compliance; each with the figures that triggered it, in Chinese (the workbook and
+-- the scorecard show them), the grade by its label (label_grades).
 with efficiency as (
     select
         unit_efficiency.*,
@@ -12,17 +13,19 @@ with efficiency as (
 
 scores as (
     select
-        year,
-        unit_code,
-        grade
-    from {{ ref('int_unit_rankings') }}
+        rankings.year,
+        rankings.unit_code,
+        rankings.grade,
+        grade_labels.label_zh as grade_label
+    from {{ ref('int_unit_rankings') }} as rankings
+    left join {{ ref('label_grades') }} as grade_labels on rankings.grade = grade_labels.code
 ),
 
 national_awards as (
     select
         year,
         unit_code,
-        string_agg(award_id, ', ' order by award_id) as award_ids
+        string_agg(award_id, '、' order by award_id) as award_ids
     from {{ ref('stg_performance__awards') }}
     where level = 'national'
     group by year, unit_code
@@ -32,7 +35,7 @@ long_term as (
     select
         year,
         unit_code,
-        string_agg(task_id, ', ' order by task_id) as task_ids
+        string_agg(task_id, '、' order by task_id) as task_ids
     from {{ ref('int_tasks_classified') }}
     where status = 'eligible' and origin = 'new_long_term'
     group by year, unit_code
@@ -45,9 +48,9 @@ signals as (
         'favour' as signal,
         null as suggested_extra_posts,
         concat_ws(
-            '; ',
-            case when scores.grade = 1 then 'grade 1' end,
-            case when national_awards.award_ids is not null then 'national award ' || national_awards.award_ids end
+            '；',
+            case when scores.grade = 1 then '评为' || scores.grade_label end,
+            case when national_awards.award_ids is not null then '获国家级奖励 ' || national_awards.award_ids end
         ) as detail
     from efficiency
     inner join scores on efficiency.year = scores.year and efficiency.unit_code = scores.unit_code
@@ -63,13 +66,12 @@ signals as (
         'increase_candidate' as signal,
         cast(ceil((efficiency.workload_person_months - 12 * efficiency.headcount) / 12.0) as integer)
             as suggested_extra_posts,
-        'saturation '
+        '工作饱满度 '
         || round(efficiency.workload_saturation, 3)
-        || ' > '
+        || ' 高于 '
         || efficiency.saturation_increase_above
-        || ' ('
-        || efficiency.workload_person_months || ' person-months for ' || efficiency.headcount
-        || ' people); new long-term tasks ' || long_term.task_ids as detail
+        || '（' || {{ clue_number('efficiency.workload_person_months') }} || ' 人月，在编 ' || efficiency.headcount
+        || ' 人）；新增长期任务 ' || long_term.task_ids as detail
     from efficiency
     inner join long_term on efficiency.year = long_term.year and efficiency.unit_code = long_term.unit_code
     where efficiency.workload_saturation > efficiency.saturation_increase_above
@@ -81,9 +83,9 @@ signals as (
         unit_code,
         'review_candidate' as signal,
         null as suggested_extra_posts,
-        'saturation ' || round(workload_saturation, 3) || ' < ' || saturation_review_below || ' ('
-        || workload_person_months
-        || ' person-months for ' || headcount || ' people)' as detail
+        '工作饱满度 ' || round(workload_saturation, 3) || ' 低于 ' || saturation_review_below || '（'
+        || {{ clue_number('workload_person_months') }}
+        || ' 人月，在编 ' || headcount || ' 人）' as detail
     from efficiency
     where workload_saturation < saturation_review_below
 
@@ -95,15 +97,15 @@ signals as (
         'compliance' as signal,
         null as suggested_extra_posts,
         concat_ws(
-            '; ',
-            case when over_establishment_total > 0 then 'over establishment by ' || over_establishment_total end,
+            '；',
+            case when over_establishment_total > 0 then '超编 ' || over_establishment_total || ' 人' end,
             case
                 when chief_posts_excess > 0
-                    then 'chief leader posts ' || chief_posts_filled || ' filled of ' || chief_posts_approved
+                    then '超职数配备正职领导（实配 ' || chief_posts_filled || ' 名，核定 ' || chief_posts_approved || ' 名）'
             end,
             case
                 when deputy_posts_excess > 0
-                    then 'deputy leader posts ' || deputy_posts_filled || ' filled of ' || deputy_posts_approved
+                    then '超职数配备副职领导（实配 ' || deputy_posts_filled || ' 名，核定 ' || deputy_posts_approved || ' 名）'
             end
         ) as detail
     from efficiency
