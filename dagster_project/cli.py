@@ -397,6 +397,7 @@ def prune(
 def explain(
     unit_code: Annotated[str, typer.Argument(help="Unified social credit code of the unit.")],
     year: Annotated[int, typer.Option(help="Evaluation year.")],
+    lang: Annotated[str, typer.Option(help="Language: zh (Chinese) or en (English).")] = "zh",
     publish: PublishOption = None,
 ) -> None:
     """Explain one unit's published score line by line: rules, tasks, source keys, rank and grade."""
@@ -405,7 +406,7 @@ def explain(
     from dagster_project.outputs.explain import explain as run_explain
 
     try:
-        run_explain(publish or publish_dir(), unit_code, year, console)
+        run_explain(publish or publish_dir(), unit_code, year, console, lang)
     except ExplainError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None

@@ -2,23 +2,58 @@
 
 For an auditor: each indicator's achievement and points with the tasks behind it, the
 qualitative line, bonus and deductions with reasons and source keys, then rank and grade and
-why (tie-breaks used, grade rules with the year's parameters).
+why (tie-breaks used, grade rules with the year's parameters). In Chinese by default (codes by
+their labels from the label tables, rules in words), in English with `--lang en` (codes as
+published); the words are in templates/explain_texts.yml.
 """
 
 from __future__ import annotations
 
-import json
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import duckdb
+import yaml
 from rich.console import Console
 from rich.table import Table
 
-from dagster_project.outputs.labels import grade_reason
+from dagster_project.outputs.export import column_labels
+from dagster_project.outputs.labels import LANGUAGES, Labels, chinese_name, grade_reason, read_labels, rule_words
+from dagster_project.outputs.scorecard_data import TEMPLATES, source_summary
+from dagster_project.quality.ranking_notice import STATUS_ZH
 
 
 class ExplainError(Exception):
     """The snapshot or the unit cannot be found."""
+
+
+@cache
+def texts() -> dict[str, dict[str, Any]]:
+    return yaml.safe_load((TEMPLATES / "explain_texts.yml").read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class _Words:
+    """The output's language: its words, and a code's label (the code itself in English)."""
+
+    lang: str
+    labels: Labels
+    params: dict[str, float]
+
+    @property
+    def t(self) -> dict[str, Any]:
+        return texts()[self.lang]
+
+    def label(self, domain: str, code: Any) -> str:
+        if code is None:
+            return ""
+        return str(self.labels.label(domain, code, "zh") if self.lang == "zh" else code)
+
+    def rule(self, code: str, published: str) -> str:
+        """A line's rule: in words with the year's numbers in Chinese, as published in English."""
+        return rule_words(self.labels, code, "zh", self.params, published) if self.lang == "zh" else published
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[dict]:
@@ -33,70 +68,80 @@ def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     )
 
 
-def source_summary(text: str) -> str:
-    keys = json.loads(text or "{}")
-    parts = []
-    for table, value in keys.items():
-        if isinstance(value, list):
-            shown = ", ".join(map(str, value[:8])) + (f" … (+{len(value) - 8})" if len(value) > 8 else "")
-            parts.append(f"{table}: {shown}" if value else f"{table}: (none)")
-        else:
-            parts.append(f"{table}: {json.dumps(value, ensure_ascii=False)}")
-    return "; ".join(parts)
-
-
-def explain(publish_dir: Path, unit_code: str, year: int, console: Console) -> None:
+def explain(publish_dir: Path, unit_code: str, year: int, console: Console, lang: str = "zh") -> None:
+    if lang not in LANGUAGES:
+        raise ExplainError(f"--lang {lang}: choose one of {', '.join(LANGUAGES)}")
     snapshot = publish_dir / "kaohe.duckdb"
     if not snapshot.exists():
         raise ExplainError(f"no published snapshot at {snapshot}; run `kaohe run` first (or pass --publish DIR)")
     con = duckdb.connect(str(snapshot), read_only=True)
     try:
-        _explain(con, unit_code, year, console)
+        _explain(con, unit_code, year, console, lang)
     finally:
         con.close()
 
 
-def _explain(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, console: Console) -> None:
+def _explain(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, console: Console, lang: str) -> None:
     unit = _unit(con, unit_code, year)
     params = {
         r["parameter"]: r["value"]
         for r in _rows(con, "select parameter, value from marts.dim_methodology where year = ?", [year])
     }
+    w = _Words(lang, read_labels(con), params)
+    t = w.t
+    group = _group(con, unit, w)
     console.print(
-        f"[bold]{unit['unit_name'] or '(not in the register)'}[/bold] {unit_code} · {year} · "
-        f"group {unit['group_code']} · {unit['category']} · stage [bold]{unit['stage']}[/bold] "
-        f"(as of {unit['as_of']}) · methodology of {unit['parameter_year']}"
-    )
-    console.print(
-        f"establishment E_u on 1 January = {unit['establishment']} → required key tasks N_u = "
-        f"{unit['required_key_tasks']}"
-    )
-    _data_issues(con, unit, console)
+        t["header"].format(
+            name=unit["unit_name"] or t["not_in_register"], unit_code=unit_code, year=year, group=group,
+            category=w.label("category", unit["category"]), stage=w.label("stage", unit["stage"]),
+            as_of=unit["as_of"], parameter_year=unit["parameter_year"],
+        )
+    )  # fmt: skip
+    console.print(t["establishment"].format(establishment=unit["establishment"], required=unit["required_key_tasks"]))
+    _data_issues(con, unit, console, w)
     lines = _rows(
         con,
         "select * from marts.score_line_items where unit_code = ? and year = ? order by line_no",
         [unit_code, year],
     )
-    _indicators(con, unit, lines, console)
-    _tasks(con, unit_code, year, console)
-    _other_lines(lines, console)
+    _indicators(con, unit, lines, console, w)
+    _tasks(con, unit_code, year, console, w)
+    _other_lines(lines, console, w)
     total_lines = sum(line["points"] for line in lines)
     console.print(
-        f"base {unit['base_score']} + bonus {unit['bonus']} − deductions {unit['deductions']} → "
-        f"[bold]total {unit['total_score']}[/bold] (sum of lines {total_lines:.6f})"
+        t["total"].format(
+            base=unit["base_score"], bonus=unit["bonus"], deductions=unit["deductions"], total=unit["total_score"],
+            lines=f"{total_lines:.6f}",
+        )
+    )  # fmt: skip
+    _incidents(con, unit_code, year, console, w)
+    _rank_and_grade(con, unit, group, console, w)
+    _efficiency(con, unit_code, year, console, w)
+
+
+def _group(con: duckdb.DuckDBPyConnection, unit: dict, w: _Words) -> str:
+    """The evaluating body: in Chinese its region's name with the code (dim_region), in English the code."""
+    found = (
+        _has_table(con, "dim_region")
+        and con.execute(
+            "select region_name from marts.dim_region where region_code = ?", [unit["group_code"]]
+        ).fetchall()
     )
-    _incidents(con, unit_code, year, console)
-    _rank_and_grade(con, unit, params, console)
-    _efficiency(con, unit_code, year, console)
+    if w.lang == "zh" and found:
+        return f"{found[0][0]}（{unit['group_code']}）"
+    return str(unit["group_code"])
 
 
-def _data_issues(con: duckdb.DuckDBPyConnection, unit: dict, console: Console) -> None:
+def _data_issues(con: duckdb.DuckDBPyConnection, unit: dict, console: Console, w: _Words) -> None:
     """What the ranking rests on (docs/methodology.md §9): its status, and the unit's data issues."""
     status = unit.get("ranking_status")
     if status is None:  # a publication from before the flags
         return
-    complete = "complete 数据完整" if unit["data_complete"] else "[bold]incomplete 数据不完整[/bold]"
-    console.print(f"ranking {status} · data {complete}")
+    t = w.t
+    complete = t["data_complete"] if unit["data_complete"] else t["data_incomplete"]
+    console.print(
+        t["ranking"].format(status=STATUS_ZH.get(status, status) if w.lang == "zh" else status, complete=complete)
+    )
     if not _has_table(con, "unit_data_issues"):
         return
     for issue in _rows(
@@ -105,10 +150,12 @@ def _data_issues(con: duckdb.DuckDBPyConnection, unit: dict, console: Console) -
         [unit["unit_code"], unit["year"]],
     ):
         console.print(
-            f"  {issue['issue']}: {issue['source_table']} line {issue['line']} (delivery {issue['delivery']}) "
-            f"{issue['reason']} — {issue['detail']}",
+            t["issue"].format(
+                issue=w.label("issue", issue["issue"]), table=issue["source_table"], line=issue["line"],
+                delivery=issue["delivery"], reason=w.label("rejection", issue["reason"]), detail=issue["detail"],
+            ),
             markup=False,
-        )
+        )  # fmt: skip
 
 
 def _vetoes(con: duckdb.DuckDBPyConnection, unit_code: str, year: int) -> list[str]:
@@ -124,7 +171,7 @@ def _vetoes(con: duckdb.DuckDBPyConnection, unit_code: str, year: int) -> list[s
     ]
 
 
-def _incidents(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, console: Console) -> None:
+def _incidents(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, console: Console, w: _Words) -> None:
     """The incidents behind a veto or an incident deduction, by id (never the source's note)."""
     if not _has_table(con, "unit_incidents"):
         return
@@ -133,9 +180,11 @@ def _incidents(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, consol
         "select * from marts.unit_incidents where unit_code = ? and year = ? order by incident_id",
         [unit_code, year],
     )
+    t = w.t
     for incident in incidents:
-        effect = "veto 一票否决 → grade 3 at year end" if incident["vetoes"] else f"deducts {incident['points']}"
-        console.print(f"incident {incident['incident_id']} ({incident['kind']}): {effect}")
+        effect = t["incident_veto"] if incident["vetoes"] else t["incident_points"].format(points=incident["points"])
+        kind = w.label("incident_kind", incident["kind"])
+        console.print(t["incident"].format(id=incident["incident_id"], kind=kind, effect=effect))
 
 
 def _unit(con: duckdb.DuckDBPyConnection, unit_code: str, year: int) -> dict:
@@ -148,29 +197,35 @@ def _unit(con: duckdb.DuckDBPyConnection, unit_code: str, year: int) -> dict:
     return found[0]
 
 
-def _indicators(con: duckdb.DuckDBPyConnection, unit: dict, lines: list[dict], console: Console) -> None:
+def _table(title: str, columns: list[str], right: set[int]) -> Table:
+    table = Table(title=title, show_edge=False)
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="right" if i in right else "left")
+    return table
+
+
+def _indicators(con: duckdb.DuckDBPyConnection, unit: dict, lines: list[dict], console: Console, w: _Words) -> None:
     indicators = {
         r["indicator_code"]: r
         for r in _rows(con, "select * from marts.dim_indicator where year = ? order by indicator_order", [unit["year"]])
     }
-    table = Table(title="indicators (指标)", show_edge=False)
-    for column in ("indicator", "weight", "achievement", "points", "rule"):
-        table.add_column(column, justify="right" if column in ("weight", "achievement", "points") else "left")
+    t = w.t
+    table = _table(t["indicators"], t["indicator_columns"], {1, 2, 3})
     by_code = {line["code"]: line for line in lines if line["component"] == "indicator"}
     for code, meta in indicators.items():
         achievement = unit.get(f"s_{code}")
         line = by_code.get(code)
         table.add_row(
-            f"{meta['name_zh']} {code}",
+            meta["name_zh"] if w.lang == "zh" else f"{meta['name_zh']} {code}",
             f"{meta['weight']:g}",
-            "n/a" if achievement is None else f"{achievement:.4f}",
+            t["not_applicable"] if achievement is None else f"{achievement:.4f}",
             "—" if line is None else f"{line['points']:.4f}",
-            "not applicable: weight redistributed" if line is None else line["rule"],
+            t["redistributed"] if line is None else w.rule(code, line["rule"]),
         )
     console.print(table)
 
 
-def _tasks(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, console: Console) -> None:
+def _tasks(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, console: Console, w: _Words) -> None:
     tasks = _rows(
         con,
         "select * from marts.task_scores where unit_code = ? and year = ? order by indicator_code, task_id",
@@ -178,17 +233,17 @@ def _tasks(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, console: C
     )
     if not tasks:
         return
-    table = Table(title="tasks (任务)", show_edge=False)
-    for column in ("task", "indicator", "status", "d", "completion", "light", "title"):
-        table.add_column(column)
+    t = w.t
+    table = _table(t["tasks"], t["task_columns"], set())
     for task in tasks:
-        light = task["latest_light"] or ""
+        light = w.label("light", task["latest_light"]) if task["latest_light"] else ""
         if task["latest_light_reason"] and light:
-            light += f" ({task['latest_light_reason']})"
+            reason = w.label("reason", task["latest_light_reason"])
+            light += f"（{reason}）" if w.lang == "zh" else f" ({reason})"
         table.add_row(
             task["task_id"],
-            task["indicator_code"],
-            task["status"] + (" · false report" if task["false_report"] else ""),
+            w.label("code", task["indicator_code"]),
+            w.label("status", task["status"]) + (t["false_report"] if task["false_report"] else ""),
             f"{task['difficulty']:g}",
             f"{task['completion']:.2f}",
             light,
@@ -197,25 +252,24 @@ def _tasks(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, console: C
     console.print(table)
 
 
-def _other_lines(lines: list[dict], console: Console) -> None:
-    table = Table(title="qualitative, bonus, deductions (定性、加分、扣分)", show_edge=False)
-    for column in ("line", "code", "item", "points", "rule", "source keys"):
-        table.add_column(column, justify="right" if column in ("line", "points") else "left")
+def _other_lines(lines: list[dict], console: Console, w: _Words) -> None:
+    t = w.t
+    table = _table(t["lines"], t["line_columns"], {0, 3})
     for line in lines:
         if line["component"] == "indicator":
             continue
         table.add_row(
             str(line["line_no"]),
-            line["code"],
+            w.label("code", line["code"]),
             line["item_key"] or "",
             f"{line['points']:+.4f}",
-            line["rule"],
-            source_summary(line["source_keys"]),
+            w.rule(line["code"], line["rule"]),
+            source_summary(line["source_keys"], w.lang),
         )
     console.print(table)
 
 
-def _rank_and_grade(con: duckdb.DuckDBPyConnection, unit: dict, params: dict, console: Console) -> None:
+def _rank_and_grade(con: duckdb.DuckDBPyConnection, unit: dict, group: str, console: Console, w: _Words) -> None:
     peers = _rows(
         con,
         "select unit_code, total_score, s_key_work, establishment, rank_in_category, grade, vetoed "
@@ -223,42 +277,46 @@ def _rank_and_grade(con: duckdb.DuckDBPyConnection, unit: dict, params: dict, co
         [unit["year"], unit["group_code"], unit["category"]],
     )
     n = len(peers)
+    t = w.t
     console.print(
-        f"rank {unit['rank_in_category']} of {n} in ({unit['group_code']}, {unit['category']}); "
-        f"rank {unit['rank_overall']} in group {unit['group_code']}"
-    )
+        t["rank"].format(
+            rank=unit["rank_in_category"], n=n, group=group, category=w.label("category", unit["category"]),
+            overall=unit["rank_overall"],
+        )
+    )  # fmt: skip
     for peer in peers:
         if peer["unit_code"] == unit["unit_code"] or peer["total_score"] != unit["total_score"]:
             continue
         if peer["s_key_work"] != unit["s_key_work"]:
-            rule = f"key-work achievement {unit['s_key_work']:.6f} vs {peer['s_key_work']:.6f}"
+            rule = t["tie_key_work"].format(mine=f"{unit['s_key_work']:.6f}", theirs=f"{peer['s_key_work']:.6f}")
         elif peer["establishment"] != unit["establishment"]:
-            rule = f"establishment {unit['establishment']} vs {peer['establishment']} (the leaner unit first)"
+            rule = t["tie_establishment"].format(mine=unit["establishment"], theirs=peer["establishment"])
         else:
-            rule = "unit code order"
-        side = "ahead of" if unit["rank_in_category"] < peer["rank_in_category"] else "behind"
-        console.print(f"  tie on {unit['total_score']} with {peer['unit_code']}: {side} it by {rule}")
+            rule = t["tie_code"]
+        side = t["tie_ahead"] if unit["rank_in_category"] < peer["rank_in_category"] else t["tie_behind"]
+        console.print(t["tie"].format(peer=peer["unit_code"], total=unit["total_score"], side=side, rule=rule))
+    params = w.params
     share, top, low = params.get("grade1_share"), params.get("grade1_min_total"), params.get("grade3_below_total")
     places_of = (share, n) if share is not None else None
-    why = grade_reason(unit, top, low, lang="en", places_of=places_of)
-    grade = unit["grade"] if unit["grade"] is not None else "none"
+    why = grade_reason(unit, top, low, lang=w.lang, places_of=places_of)
+    grade = t["no_grade"] if unit["grade"] is None else w.label("grade", unit["grade"])
     if unit["vetoed"] and unit["grade"] is not None:
-        why += f" (incident {', '.join(_vetoes(con, unit['unit_code'], unit['year']))})"
-    console.print(f"[bold]grade {grade}[/bold]: {why}")
+        why += t["veto_incidents"].format(ids=t["list_sep"].join(_vetoes(con, unit["unit_code"], unit["year"])))
+    console.print(t["grade"].format(grade=grade, why=why))
 
 
-def _efficiency(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, console: Console) -> None:
+def _efficiency(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, console: Console, w: _Words) -> None:
+    t = w.t
     if _has_table(con, "unit_efficiency"):
         rows = _rows(con, "select * from marts.unit_efficiency where unit_code = ? and year = ?", [unit_code, year])
         if rows:
-            table = Table(title="input–output efficiency (投入产出)", show_edge=False)
-            table.add_column("measure")
-            table.add_column("value", justify="right")
+            names = column_labels(con, "unit_efficiency") if w.lang == "zh" else {}
+            table = _table(t["efficiency"], t["efficiency_columns"], {1})
             for key, value in rows[0].items():
                 if key in ("year", "unit_code"):
                     continue
                 shown = "—" if value is None else (f"{value:,.4f}" if isinstance(value, float) else str(value))
-                table.add_row(key, shown)
+                table.add_row(chinese_name(names[key], key) if key in names else key, shown)
             console.print(table)
     if _has_table(con, "staffing_signals"):
         for signal in _rows(
@@ -266,5 +324,8 @@ def _efficiency(con: duckdb.DuckDBPyConnection, unit_code: str, year: int, conso
             "select * from marts.staffing_signals where unit_code = ? and year = ? order by signal",
             [unit_code, year],
         ):
-            extra = f" (+{signal['suggested_extra_posts']} posts)" if signal.get("suggested_extra_posts") else ""
-            console.print(f"signal [bold]{signal['signal']}[/bold]{extra}: {signal['detail']}")
+            posts = signal.get("suggested_extra_posts")
+            extra = t["signal_posts"].format(posts=posts) if posts else ""
+            console.print(
+                t["signal"].format(signal=w.label("signal", signal["signal"]), extra=extra, detail=signal["detail"])
+            )

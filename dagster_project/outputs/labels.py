@@ -32,9 +32,13 @@ def grade_reason(
     known = slots is not None and slots == slots  # not NaN
     zh = lang == "zh"
     count = f"{int(slots)}" if known else ""
+    counted = ""  # how the places were counted, in Chinese after the reason
     if places_of is not None:
         share, n = places_of
-        count = f"{count} = floor({share:g}·{n})" if known else f"floor({share:g}·{n})"
+        if zh:
+            counted = f"（一等名额 = {share:g} × {n}，向下取整）"
+        else:
+            count = f"{count} = floor({share:g}·{n})" if known else f"floor({share:g}·{n})"
     places = (f"{count}个" if zh else f" ({count})") if count else ""
     grade = row.get("grade")
     if grade is None or grade != grade:  # an interim ranking: grades are a year-end result (§9)
@@ -46,10 +50,10 @@ def grade_reason(
             return "总分低于三等线" if zh else "total below the grade-3 line"
         return f"总分低于{grade3_below:g}分" if zh else f"total below {grade3_below:g}"
     if row["grade"] == 1:
-        return f"类别内{places}一等名额之内" if zh else f"within the category's grade-1 places{places}"
+        return f"类别内{places}一等名额之内{counted}" if zh else f"within the category's grade-1 places{places}"
     if grade1_min is not None and row["total_score"] >= grade1_min:
         if zh:
-            return f"达到{grade1_min:g}分，但类别内{places}一等名额已由排名靠前的单位占用"
+            return f"达到{grade1_min:g}分，但类别内{places}一等名额已由排名靠前的单位占用{counted}"
         return f"total ≥ {grade1_min:g}, but the category's grade-1 places{places} went to higher ranks"
     if grade1_min is None:
         return ""

@@ -58,7 +58,7 @@ def test_run_then_explain_from_the_published_snapshot(tmp_path, dbt_manifest):
     finally:
         con.close()
     explain = subprocess.run(
-        [KAOHE, "explain", "11320100100000040W", "--year", "2023", "--publish", str(publish)],
+        [KAOHE, "explain", "11320100100000040W", "--year", "2023", "--publish", str(publish), "--lang", "en"],
         capture_output=True, text=True, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     assert explain.returncode == 0, explain.stderr
@@ -66,6 +66,14 @@ def test_run_then_explain_from_the_published_snapshot(tmp_path, dbt_manifest):
     assert "total 82.47" in out and "T403" in out and "宁编〔2023〕9号" in out
     # the grade-1 places come from unit_scores.grade1_slots: floor(0.3 · 5 units of its category) = 1
     assert "grade 1: within the category's grade-1 places (1 = floor(0.3·5))" in out
+    chinese = subprocess.run(  # Chinese by default
+        [KAOHE, "explain", "11320100100000040W", "--year", "2023", "--publish", str(publish)],
+        capture_output=True, text=True, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    ).stdout  # fmt: skip
+    assert "南京市丁局（11320100100000040W）· 2023年度 · 考核组别 南京市（320100）" in chinese
+    assert "总分 82.47" in chinese and "T403" in chinese and "宁编〔2023〕9号" in chinese
+    assert "等次：一等：类别内1个一等名额之内（一等名额 = 0.3 × 5，向下取整）" in chinese
+    assert "编制信号 核减评估候选：工作饱满度 0.286 低于 0.6（24 人月，在编 7 人）" in chinese  # 24 / (12 · 7)
     missing = subprocess.run(
         [KAOHE, "explain", "NOPE", "--year", "2023", "--publish", str(publish)], capture_output=True, text=True
     )

@@ -9,6 +9,7 @@ N = max(1, 0) = 1 and key work stays s = 1; staff control with establishment 0 a
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -256,9 +257,21 @@ def test_explain_names_the_incident_behind_a_veto_and_a_deduction(sample_publish
     assert "note" not in incidents.columns
     pages = {}
     for unit in ("11320100100000059R", "11320100100000040W"):
-        out = io.StringIO()
-        explain(Path(settings.publish_dir), unit, 2023, Console(file=out, width=200))
-        pages[unit] = out.getvalue()
-    assert "grade 3: a veto incident puts the unit in grade 3 (incident I2)" in pages["11320100100000059R"]
-    assert "incident I1 (criticism): deducts 0.50" in pages["11320100100000040W"]
-    assert "ranking final · data complete" in pages["11320100100000040W"]
+        for lang in ("zh", "en"):
+            out = io.StringIO()
+            explain(Path(settings.publish_dir), unit, 2023, Console(file=out, width=200), lang)
+            pages[unit, lang] = out.getvalue()
+    assert "grade 3: a veto incident puts the unit in grade 3 (incident I2)" in pages["11320100100000059R", "en"]
+    assert "incident I1 (criticism): deducts 0.50" in pages["11320100100000040W", "en"]
+    assert "ranking final · data complete" in pages["11320100100000040W", "en"]
+    # in Chinese (the default): labels from the label tables, the ids as they are
+    assert "事项 I2（一票否决）：年终定为三等" in pages["11320100100000059R", "zh"]
+    assert "等次：三等：一票否决，定为三等（事项 I2）" in pages["11320100100000059R", "zh"]
+    assert "事项 I1（通报批评）：扣 0.50 分" in pages["11320100100000040W", "zh"]
+    assert "正式排名 · 数据完整" in pages["11320100100000040W", "zh"]
+    # the one Latin word left: the staffing type inside the key of 40W's establishment row (a source key)
+    latin = {
+        unit: set(re.findall("[A-Za-z]{2,}", pages[unit, "zh"]))
+        for unit in ("11320100100000059R", "11320100100000040W")
+    }
+    assert latin == {"11320100100000059R": set(), "11320100100000040W": {"administrative"}}
