@@ -4,8 +4,8 @@ another grade.
 The reviews are a sample of reviewers. `qualitative_draws` resamples each (unit, reviewer group)'s
 non-null scores with replacement (same count), all draws at once in numpy arrays, and recomputes
 Q_u per draw; the dbt Python model int_qualitative_draws calls it, and the SQL model
-grade_stability recomputes totals (the other lines of score_line_items fixed, floor at 0, round2)
-and ranks and grades each draw with the macro rank_and_grade, the rules of unit_scores.
+grade_stability recomputes totals (the other score lines fixed, floor at 0, round2) and ranks and
+grades each draw with the macro rank_and_grade, the rules of the published ranking.
 
 `kaohe stability` runs those two models on a scratch warehouse holding the published ranking of
 the year and the working warehouse's reviews (the publication holds no review scores)."""
@@ -117,7 +117,8 @@ def grade_stability(
 
 def _assemble_inputs(scratch: Path, warehouse: Path, publication: Path, year: int) -> None:
     """The relations the two models read: the published unit_scores and score_line_items of the
-    year, the working warehouse's reviews (staging reads raw) and methodology rows."""
+    year (as int_unit_rankings and int_score_line_items), the working warehouse's reviews (staging
+    reads raw) and methodology rows."""
     read_only(warehouse, "the working warehouse").close()  # a clear error when a run holds it
     con = duckdb.connect(str(scratch))
     try:
@@ -135,8 +136,18 @@ def _assemble_inputs(scratch: Path, warehouse: Path, publication: Path, year: in
         )
         for seed in ("methodology_parameters", "methodology_reviewer_groups"):
             con.execute(f"create table methodology.{seed} as select * from working.methodology.{seed}")
-        for mart in ("unit_scores", "score_line_items"):
-            con.execute(f"create table marts.{mart} as select * from published.marts.{mart} where year = ?", [year])
+        # the two models read the ranking and the score lines as intermediate models; here they
+        # are the published ones (unit_scores carries int_unit_rankings' columns they read unchanged)
+        con.execute(
+            "create table intermediate.int_unit_rankings as select year, unit_code, group_code, category, stage, "
+            "s_key_work, establishment, vetoed from published.marts.unit_scores where year = ?",
+            [year],
+        )
+        con.execute(
+            "create table intermediate.int_score_line_items as "
+            "select * from published.marts.score_line_items where year = ?",
+            [year],
+        )
         if not con.execute("select count(*) from intermediate.int_evaluation_years where year = ?", [year]).fetchone()[
             0
         ]:

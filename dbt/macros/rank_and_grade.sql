@@ -1,5 +1,5 @@
-{#- Ranking and grades of docs/methodology.md §9 and §11, the one place the rules live: unit_scores
-    ranks the published totals with it, grade_stability every resampled draw (§14).
+{#- Ranking and grades of docs/methodology.md §9 and §11, the one place the rules live: int_unit_rankings
+    ranks the totals with it (published by unit_scores), grade_stability every resampled draw (§14).
     `relation` has year, group_code, category, unit_code, total_score (rounded), s_key_work,
     establishment, vetoed, grade1_share, grade1_min_total, grade3_below_total; `by` lists columns
     that split the ranking further (a draw). Adds rank_in_category, rank_overall, units_in_category,

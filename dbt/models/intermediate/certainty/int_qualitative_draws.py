@@ -12,7 +12,7 @@ def model(dbt, session):
     from dagster_project.analysis.stability import qualitative_draws
 
     years = dbt.ref("int_evaluation_years").df()[["year", "parameter_year"]]
-    units = dbt.ref("unit_scores").df()
+    units = dbt.ref("int_unit_rankings").df()
     units = units.loc[units["stage"] == "year_end", ["year", "unit_code"]]
     reviews = dbt.ref("stg_performance__reviews").df()[["year", "unit_code", "reviewer_group", "reviewer_id", "score"]]
     weights = years.merge(dbt.ref("methodology_reviewer_groups").df(), left_on="parameter_year", right_on="year",

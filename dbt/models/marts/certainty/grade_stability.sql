@@ -1,9 +1,11 @@
 -- Grade certainty of every year-end ranking (docs/methodology.md §14). int_qualitative_draws
 -- resamples the reviews (Q_u per draw); here each draw's total is recomputed with everything else
--- fixed — the qualitative line changes, the other lines of score_line_items stay, the floor at 0
--- and round2 (§11) apply again — and rank_and_grade ranks and grades every draw by the rules of
--- unit_scores. Per unit: the share of draws in each grade and the 5th and 95th percentile of its
--- rank in the category group (linear interpolation between order statistics).
+-- fixed — the qualitative line changes, the other lines of int_score_line_items stay, the floor at
+-- 0 and round2 (§11) apply again — and rank_and_grade ranks and grades every draw by the rules of
+-- int_unit_rankings. Per unit: the share of draws in each grade and the 5th and 95th percentile
+-- of its rank in the category group (linear interpolation between order statistics).
+-- `kaohe stability` fills int_unit_rankings and int_score_line_items of a scratch warehouse from
+-- the published unit_scores and score_line_items (dagster_project/analysis/stability.py).
 with parameters as (
     select
         year,
@@ -21,7 +23,7 @@ fixed_points as (
         year,
         unit_code,
         sum(points order by line_no) as points
-    from {{ ref('score_line_items') }}
+    from {{ ref('int_score_line_items') }}
     where component not in ('qualitative', 'floor')
     group by year, unit_code
 ),
@@ -29,13 +31,13 @@ fixed_points as (
 totals as (
     select
         draws.draw,
-        unit_scores.year,
-        unit_scores.unit_code,
-        unit_scores.group_code,
-        unit_scores.category,
-        unit_scores.s_key_work,
-        unit_scores.establishment,
-        unit_scores.vetoed,
+        rankings.year,
+        rankings.unit_code,
+        rankings.group_code,
+        rankings.category,
+        rankings.s_key_work,
+        rankings.establishment,
+        rankings.vetoed,
         parameters.grade1_share,
         parameters.grade1_min_total,
         parameters.grade3_below_total,
@@ -44,11 +46,11 @@ totals as (
             ~ ' + parameters.qualitative_share * draws.qualitative_score)'
         ) }} as total_score
     from {{ ref('int_qualitative_draws') }} as draws
-    inner join {{ ref('unit_scores') }} as unit_scores
-        on draws.year = unit_scores.year and draws.unit_code = unit_scores.unit_code
+    inner join {{ ref('int_unit_rankings') }} as rankings
+        on draws.year = rankings.year and draws.unit_code = rankings.unit_code
     inner join parameters on draws.year = parameters.year
     left join fixed_points on draws.year = fixed_points.year and draws.unit_code = fixed_points.unit_code
-    where unit_scores.stage = 'year_end'
+    where rankings.stage = 'year_end'
 ),
 
 graded as (

@@ -1,8 +1,9 @@
 -- Published scores, ranks and grades of every roster unit (docs/methodology.md §7, §9, §11), ranked
 -- in int_unit_rankings (grades are a year-end result: none in an interim ranking). A unit touched by
--- a rejected row is data_complete = false; a year-end ranking with such a unit, or with a roster unit
--- not ranked, is provisional, else final (kaohe run --accept-incomplete makes a provisional one final
--- at publication: dagster_project/publish/snapshot.py).
+-- a rejected row (int_unit_data_issues) is data_complete = false; a year-end ranking with such a
+-- unit, or with a roster unit not ranked, is provisional, else final (kaohe run
+-- --accept-incomplete makes a provisional one final at publication:
+-- dagster_project/publish/snapshot.py).
 with ranked as (
     select * from {{ ref('int_unit_rankings') }}
 ),
@@ -13,12 +14,12 @@ issues as (
         unit_code,
         count(*) as data_issues,
         count(*) filter (where issue = 'rejected_row') as open_issues
-    from {{ ref('unit_data_issues') }}
+    from {{ ref('int_unit_data_issues') }}
     group by year, unit_code
 ),
 
 open_years as (
-    select distinct year from {{ ref('unit_data_issues') }}
+    select distinct year from {{ ref('int_unit_data_issues') }}
     where issue in ('rejected_row', 'not_ranked')
 ),
 
