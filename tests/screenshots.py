@@ -1,11 +1,13 @@
 """The screenshots of docs/readers.md, made from a publication (not a test: run by hand).
 
     .venv/bin/python -m tests.screenshots PUBLISH_DIR YEAR UNIT [--out docs/screenshots]
+        [--prefix half-year-] [--only scorecard-zh,workbook-cover]
 
 Scorecard in Chinese and English (headless Chromium), the first page of its PDF (pdftoppm,
 poppler-utils), the workbook's cover and ranking sheets (rendered as the sheet shows them: values
 in their number formats, lights in their colours, since no spreadsheet program is at hand), and
-the top of the run's quality report.
+the top of the run's quality report. `--prefix` starts each file's name (the half-year run's
+shots beside the year-end ones), `--only` makes the named shots only.
 """
 
 from __future__ import annotations
@@ -81,7 +83,10 @@ def sheet_html(xlsx: Path, sheet: str, rows: int = 30) -> str:
     )
 
 
-def main(publish: Path, year: int, unit: str, out: Path) -> None:
+SHOTS = ("scorecard-zh", "scorecard-en", "scorecard-pdf-page1", "workbook-cover", "workbook-ranking", "quality-report")
+
+
+def main(publish: Path, year: int, unit: str, out: Path, prefix: str = "", only: tuple[str, ...] = SHOTS) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -89,21 +94,35 @@ def main(publish: Path, year: int, unit: str, out: Path) -> None:
         for lang in ("zh", "en"):
             page = work / f"scorecard-{lang}.html"
             written += write_scorecard(publish, unit, year, page, lang, pdf=lang == "zh")
-            screenshot(page, out / f"scorecard-{lang}.png", 1100, 1800)
-        pdf = next(p for p in written if p.suffix == ".pdf")
-        subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", str(pdf), str(work / "pdf")], check=True)
-        shutil.copy(next(work.glob("pdf*.png")), out / "scorecard-pdf-page1.png")
+            if f"scorecard-{lang}" in only:
+                screenshot(page, out / f"{prefix}scorecard-{lang}.png", 1100, 1800)
+        if "scorecard-pdf-page1" in only:
+            pdf = next(p for p in written if p.suffix == ".pdf")
+            subprocess.run(
+                ["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", str(pdf), str(work / "pdf")], check=True
+            )
+            shutil.copy(next(work.glob("pdf*.png")), out / f"{prefix}scorecard-pdf-page1.png")
         book = work / "ranking.xlsx"
         export(publish, year, book)
         for sheet, name in (("封面", "workbook-cover"), (f"{year}年度排名", "workbook-ranking")):
-            page = work / f"{name}.html"
-            page.write_text(sheet_html(book, sheet), encoding="utf-8")
-            screenshot(page, out / f"{name}.png", 1400, 800)
-        run_id = (publish / "current").resolve().name
-        screenshot(report_path(publish, run_id), out / "quality-report.png", 1400, 900)
+            if name in only:
+                page = work / f"{name}.html"
+                page.write_text(sheet_html(book, sheet), encoding="utf-8")
+                screenshot(page, out / f"{prefix}{name}.png", 1400, 800)
+        if "quality-report" in only:
+            run_id = (publish / "current").resolve().name
+            screenshot(report_path(publish, run_id), out / f"{prefix}quality-report.png", 1400, 900)
+
+
+def _option(args: list[str], name: str, default: str) -> str:
+    return args[args.index(name) + 1] if name in args else default
 
 
 if __name__ == "__main__":
     args = sys.argv[1:]
-    target = Path(args[args.index("--out") + 1]) if "--out" in args else Path("docs/screenshots")
-    main(Path(args[0]), int(args[1]), args[2], target)
+    target = Path(_option(args, "--out", "docs/screenshots"))
+    shots = tuple(_option(args, "--only", ",".join(SHOTS)).split(","))
+    unknown = set(shots) - set(SHOTS)
+    if unknown:
+        sys.exit(f"--only: unknown shot(s) {', '.join(sorted(unknown))}; choose among {', '.join(SHOTS)}")
+    main(Path(args[0]), int(args[1]), args[2], target, _option(args, "--prefix", ""), shots)

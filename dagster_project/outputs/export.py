@@ -207,7 +207,7 @@ def _shown(
     for column, domain in (*LABELLED.items(), *extra):
         if column in shown:
             shown[column] = shown[column].map(
-                lambda v, d=domain: None if v is None or v != v else book.names.label(d, v)
+                lambda v, d=domain: None if v is None or pd.isna(v) else book.names.label(d, v)  # NA: an interim grade
             )
     if "component" in shown:
         shown["component"] = shown["component"].map(lambda v: t["component"].get(v, v))

@@ -188,3 +188,29 @@ def test_numbers_dates_names_rules_and_lights_as_the_office_reads_them(workbook)
         for rule in ranges.rules
     }
     assert rules == {'"绿灯"': "FF2DA44E", '"黄灯"': "FFD4A72C", '"红灯"': "FFCF222E"}
+
+
+def test_an_interim_publication_exports_with_its_stage_and_no_grade(workbook, tmp_path):
+    """The sample's publication made interim by hand (half-year stage, no grade, as a half-year run
+    publishes it): the workbook is written, its ranking sheet has no grade and the cover says the stage."""
+    publish_dir, _, _ = workbook
+    interim = tmp_path / "published"
+    interim.mkdir()
+    con = duckdb.connect(str(interim / "kaohe.duckdb"))
+    try:
+        con.execute(f"attach '{publish_dir / 'kaohe.duckdb'}' as year_end (read_only)")
+        con.execute("copy from database year_end to kaohe")
+        con.execute(
+            "update marts.unit_scores set grade = null, grade1_slots = null, ranking_status = 'interim', "
+            "stage = 'half_year' where year = 2023"
+        )
+    finally:
+        con.close()
+    out = tmp_path / "interim.xlsx"
+    counts = export(interim, 2023, out)
+    book = load_workbook(out)
+    rows = _rows(book["2023年度排名"])
+    assert counts["2023年度排名"] == len(rows) == 6
+    assert {r["等次"] for r in rows} == {None}
+    cover = {item: value for item, value in book["封面"].iter_rows(min_row=4, max_col=2, values_only=True) if item}
+    assert cover["阶段"] == "半年评估"
