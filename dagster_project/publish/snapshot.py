@@ -232,16 +232,7 @@ def publish(
 ) -> PublishResult:
     """Build the snapshot of `warehouse`'s marts as run `run_id` and make it current."""
     now = now or datetime.now()
-    runs = publish_dir / "runs"
-    runs.mkdir(parents=True, exist_ok=True)
-    run_dir = runs / run_id
-    building = runs / f".{run_id}.building"
-    remove_half_built(publish_dir)
-    (building / "parquet").mkdir(parents=True)
-    if run_dir.exists():  # a failed gate's report of this run id: the snapshot joins it
-        for item in run_dir.iterdir():
-            shutil.move(str(item), building / item.name)
-        run_dir.rmdir()
+    run_dir, building = _start_building(publish_dir, run_id)
     previous = current_snapshot(publish_dir)
     result = PublishResult(run_dir=run_dir)
 
@@ -252,61 +243,112 @@ def publish(
         if previous is not None:
             con.execute(f"attach {_quote(str(previous))} as prev (read_only)")
         con.execute(f"attach ':memory:' as {STAGED}")
-        available = _tables(con, "wh")
         previous_tables = _tables(con, "prev") if previous is not None else set()
         declared = published_tables()
-        marts = [t for t in declared.values() if t.how in (BY_YEAR, WHOLE) and t.name in available]
-        year_tables = [t.name for t in marts if t.how == BY_YEAR]
-        history = [t for t in declared.values() if t.how == HISTORY]
-        record = next(t for t in declared.values() if t.how == RECORD)
-        # Tables are assembled in memory, then written once, each ordered by its grain (all its
-        # columns when it has none): two publications of the same input are equal row by row.
-        for table in marts:
-            con.execute(f"create table {STAGED}.{table.name} as select * from wh.{SCHEMA}.{table.name}")
-        if only_year is not None and previous is not None:
-            for table in year_tables:
-                if table in previous_tables:
-                    con.execute(f"delete from {STAGED}.{table} where year != ?", [only_year])
-                    con.execute(
-                        f"insert into {STAGED}.{table} by name select * from prev.{SCHEMA}.{table} where year != ?",
-                        [only_year],
-                    )
-        for table in history:
-            if table.name in previous_tables:
-                con.execute(f"create table {STAGED}.{table.name} as select * from prev.{SCHEMA}.{table.name}")
-            else:
-                con.execute(f"create table {STAGED}.{table.name} ({table.ddl()})")
+        published, year_tables = _stage_tables(con, declared, previous_tables, only_year)
         _keep_final_rankings(
             con, result, previous_tables, year_tables, run_id, now, reopen_year=reopen_year, reason=reason,
             accept_year=accept_year, accept_reason=accept_reason,
         )  # fmt: skip
-        published = [*marts, *history]
         for table in published:
             result.tables[table.name] = con.execute(f"select count(*) from {STAGED}.{table.name}").fetchall()[0][0]
-        # What this snapshot is: a reader can check it sees one whole publication.
-        con.execute(f"create table {STAGED}.{record.name} ({record.ddl()})")
-        key_kind = "demo" if demo_key else "installation"
-        con.executemany(
-            f"insert into {STAGED}.{record.name} values (?, ?, ?, ?, ?, ?, ?)",
-            [(run_id, now, table, rows, key_kind, as_of, inputs_fingerprint) for table, rows in result.tables.items()],
-        )
-        con.execute(f"create schema pub.{SCHEMA}")
-        for table in [*published, record]:
-            order = ", ".join(f'"{column}"' for column in table.grain) or "all"
-            con.execute(
-                f"create table pub.{SCHEMA}.{table.name} as select * from {STAGED}.{table.name} order by {order}"
-            )
-            _constrain(con, table, result)
-            target = building / "parquet" / f"{table.name}.parquet"
-            con.execute(f"copy pub.{SCHEMA}.{table.name} to {_quote(str(target))} (format parquet{_kv(table)})")
-            _comment(con, table)
-        con.execute("checkpoint pub")
+        record = next(t for t in declared.values() if t.how == RECORD)
+        _stage_record(
+            con, record, result.tables, run_id=run_id, now=now, key_kind="demo" if demo_key else "installation",
+            as_of=as_of, inputs_fingerprint=inputs_fingerprint,
+        )  # fmt: skip
+        _write_tables(con, [*published, record], building, result)
     finally:
         con.close()
     os.replace(building, run_dir)
     _ensure_stable_links(publish_dir)
     _swap_symlink(publish_dir / "current", str(Path("runs") / run_id))
     return result
+
+
+def _start_building(publish_dir: Path, run_id: str) -> tuple[Path, Path]:
+    """The run's folder and the folder its snapshot is built in (`runs/.<run_id>.building`),
+    after removing half-built ones; a failed gate's report of this run id moves into it."""
+    runs = publish_dir / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    run_dir = runs / run_id
+    building = runs / f".{run_id}.building"
+    remove_half_built(publish_dir)
+    (building / "parquet").mkdir(parents=True)
+    if run_dir.exists():  # a failed gate's report of this run id: the snapshot joins it
+        for item in run_dir.iterdir():
+            shutil.move(str(item), building / item.name)
+        run_dir.rmdir()
+    return run_dir, building
+
+
+def _stage_tables(
+    con: duckdb.DuckDBPyConnection,
+    declared: dict[str, PublishedTable],
+    previous_tables: set[str],
+    only_year: int | None,
+) -> tuple[list[PublishedTable], list[str]]:
+    """Copy the marts the warehouse has and the history tables into the staged (in-memory)
+    database: with `only_year`, the other years of each by-year table come from the previous
+    publication; history is carried over (created empty the first time). Returns the tables to
+    publish and the names of the by-year ones."""
+    available = _tables(con, "wh")
+    marts = [t for t in declared.values() if t.how in (BY_YEAR, WHOLE) and t.name in available]
+    year_tables = [t.name for t in marts if t.how == BY_YEAR]
+    history = [t for t in declared.values() if t.how == HISTORY]
+    for table in marts:
+        con.execute(f"create table {STAGED}.{table.name} as select * from wh.{SCHEMA}.{table.name}")
+    if only_year is not None:
+        for table in year_tables:
+            if table in previous_tables:
+                con.execute(f"delete from {STAGED}.{table} where year != ?", [only_year])
+                con.execute(
+                    f"insert into {STAGED}.{table} by name select * from prev.{SCHEMA}.{table} where year != ?",
+                    [only_year],
+                )
+    for table in history:
+        if table.name in previous_tables:
+            con.execute(f"create table {STAGED}.{table.name} as select * from prev.{SCHEMA}.{table.name}")
+        else:
+            con.execute(f"create table {STAGED}.{table.name} ({table.ddl()})")
+    return [*marts, *history], year_tables
+
+
+def _stage_record(
+    con: duckdb.DuckDBPyConnection,
+    record: PublishedTable,
+    tables: dict[str, int],
+    *,
+    run_id: str,
+    now: datetime,
+    key_kind: str,
+    as_of: str | None,
+    inputs_fingerprint: str | None,
+) -> None:
+    """What this snapshot is, one row per published table with its row count: a reader can check
+    it sees one whole publication."""
+    con.execute(f"create table {STAGED}.{record.name} ({record.ddl()})")
+    con.executemany(
+        f"insert into {STAGED}.{record.name} values (?, ?, ?, ?, ?, ?, ?)",
+        [(run_id, now, table, rows, key_kind, as_of, inputs_fingerprint) for table, rows in tables.items()],
+    )
+
+
+def _write_tables(
+    con: duckdb.DuckDBPyConnection, tables: list[PublishedTable], building: Path, result: PublishResult
+) -> None:
+    """Write each staged table once into the snapshot, ordered by its grain (all its columns when
+    it has none), so two publications of the same input are equal row by row; then its
+    constraints, its Parquet file and its comments."""
+    con.execute(f"create schema pub.{SCHEMA}")
+    for table in tables:
+        order = ", ".join(f'"{column}"' for column in table.grain) or "all"
+        con.execute(f"create table pub.{SCHEMA}.{table.name} as select * from {STAGED}.{table.name} order by {order}")
+        _constrain(con, table, result)
+        target = building / "parquet" / f"{table.name}.parquet"
+        con.execute(f"copy pub.{SCHEMA}.{table.name} to {_quote(str(target))} (format parquet{_kv(table)})")
+        _comment(con, table)
+    con.execute("checkpoint pub")
 
 
 def _final_years(con: duckdb.DuckDBPyConnection, database: str) -> set[int]:
