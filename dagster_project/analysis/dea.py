@@ -87,7 +87,6 @@ def evaluate(
     x = np.asarray(inputs, dtype=float)
     y = np.asarray(outputs, dtype=float)
     n, k = x.shape
-    l = y.shape[1]  # noqa: E741 — the textbook's l outputs
     ids = [str(i) for i in ids]
     if n < 2:
         raise DeaError(f"DEA needs at least 2 units, got {n}")
@@ -99,46 +98,16 @@ def evaluate(
     # in their own units would only ever see yuan: phase 2 maximises the sum of the scaled slacks.
     x_scale, y_scale = x.mean(axis=0), y.mean(axis=0)
     xs, ys = x / x_scale, y / y_scale
-    weights = np.r_[np.zeros(n), np.ones(k + l)]
     results = []
     for o in range(n):
         what = f"unit {ids[o]}"
-        # Phase 1: z = [θ or φ, λ_1..λ_n]
-        if orientation == "input":
-            c = np.r_[1.0, np.zeros(n)]
-            a_ub = np.vstack([np.c_[-xs[o][:, None], xs.T], np.c_[np.zeros((l, 1)), -ys.T]])
-            b_ub = np.r_[np.zeros(k), -ys[o]]
-        else:
-            c = np.r_[-1.0, np.zeros(n)]
-            a_ub = np.vstack([np.c_[np.zeros((k, 1)), xs.T], np.c_[ys[o][:, None], -ys.T]])
-            b_ub = np.r_[xs[o], np.zeros(l)]
-        a_eq = np.r_[0.0, np.ones(n)][None, :] if rts == "vrs" else None
-        b_eq = np.array([1.0]) if rts == "vrs" else None
-        score = float(_solve(c, a_ub, b_ub, a_eq, b_eq, what)[0])
-        if abs(score - 1.0) <= NOISE:
-            score = 1.0
+        score = _radial_score(xs, ys, o, rts, orientation, what)
         if not second_phase:
             efficiency = score if orientation == "input" else 1.0 / score
             results.append(DmuResult(ids[o], min(1.0, efficiency), score, {}, {}, {}, {}, {}))
             continue
-        # Phase 2: z = [λ (n), s⁻ (k), s⁺ (l)], max Σ s at the optimal θ* / φ*
-        a_eq2 = np.vstack([np.c_[xs.T, np.eye(k), np.zeros((k, l))], np.c_[ys.T, np.zeros((l, k)), -np.eye(l)]])
-        if rts == "vrs":
-            a_eq2 = np.vstack([a_eq2, np.r_[np.ones(n), np.zeros(k + l)]])
-        z = None
-        for slack in PHASE2_RELAXATION:
-            # θ* (φ*) as phase 1 found it is feasible only within the solver's tolerance: if the
-            # equalities at exactly θ* are infeasible, θ* is loosened by a relative 1e-9, then 1e-7
-            theta = score * (1 + slack) if orientation == "input" else score * (1 - slack)
-            input_rhs = theta * xs[o] if orientation == "input" else xs[o]
-            output_rhs = ys[o] if orientation == "input" else theta * ys[o]
-            b_eq2 = np.r_[input_rhs, output_rhs, [1.0] if rts == "vrs" else []]
-            last = slack == PHASE2_RELAXATION[-1]
-            z = _solve(-weights, None, None, a_eq2, b_eq2, what + " (slacks)", raise_infeasible=last)
-            if z is not None:
-                break
-        z = np.r_[z[:n], z[n : n + k] * x_scale, z[n + k :] * y_scale]
-        lambdas, s_in, s_out = z[:n], _denoised(z[n : n + k], x[o]), _denoised(z[n + k :], y[o])
+        z = _max_slacks(xs, ys, o, score, rts, orientation, what)
+        lambdas, s_in, s_out = z[:n], _denoised(z[n : n + k] * x_scale, x[o]), _denoised(z[n + k :] * y_scale, y[o])
         if orientation == "input":
             efficiency, t_in, t_out = score, score * x[o] - s_in, y[o] + s_out
         else:
@@ -157,6 +126,51 @@ def evaluate(
             )
         )
     return results
+
+
+def _radial_score(xs: np.ndarray, ys: np.ndarray, o: int, rts: str, orientation: str, what: str) -> float:
+    """Phase 1 for unit `o` on the scaled measures: θ* (input orientation, min θ) or φ* (output,
+    max φ) over z = [θ or φ, λ_1..λ_n]; a score within NOISE of 1 is 1."""
+    n, k = xs.shape
+    l = ys.shape[1]  # noqa: E741 — the textbook's l outputs
+    if orientation == "input":
+        c = np.r_[1.0, np.zeros(n)]
+        a_ub = np.vstack([np.c_[-xs[o][:, None], xs.T], np.c_[np.zeros((l, 1)), -ys.T]])
+        b_ub = np.r_[np.zeros(k), -ys[o]]
+    else:
+        c = np.r_[-1.0, np.zeros(n)]
+        a_ub = np.vstack([np.c_[np.zeros((k, 1)), xs.T], np.c_[ys[o][:, None], -ys.T]])
+        b_ub = np.r_[xs[o], np.zeros(l)]
+    a_eq = np.r_[0.0, np.ones(n)][None, :] if rts == "vrs" else None
+    b_eq = np.array([1.0]) if rts == "vrs" else None
+    score = float(_solve(c, a_ub, b_ub, a_eq, b_eq, what)[0])
+    return 1.0 if abs(score - 1.0) <= NOISE else score
+
+
+def _max_slacks(
+    xs: np.ndarray, ys: np.ndarray, o: int, score: float, rts: str, orientation: str, what: str
+) -> np.ndarray:
+    """Phase 2 for unit `o`: z = [λ (n), s⁻ (k), s⁺ (l)] maximising the sum of the (scaled) slacks
+    at the optimal θ* / φ* of phase 1."""
+    n, k = xs.shape
+    l = ys.shape[1]  # noqa: E741 — the textbook's l outputs
+    weights = np.r_[np.zeros(n), np.ones(k + l)]
+    a_eq = np.vstack([np.c_[xs.T, np.eye(k), np.zeros((k, l))], np.c_[ys.T, np.zeros((l, k)), -np.eye(l)]])
+    if rts == "vrs":
+        a_eq = np.vstack([a_eq, np.r_[np.ones(n), np.zeros(k + l)]])
+    z = None
+    for slack in PHASE2_RELAXATION:
+        # θ* (φ*) as phase 1 found it is feasible only within the solver's tolerance: if the
+        # equalities at exactly θ* are infeasible, θ* is loosened by a relative 1e-9, then 1e-7
+        theta = score * (1 + slack) if orientation == "input" else score * (1 - slack)
+        input_rhs = theta * xs[o] if orientation == "input" else xs[o]
+        output_rhs = ys[o] if orientation == "input" else theta * ys[o]
+        b_eq = np.r_[input_rhs, output_rhs, [1.0] if rts == "vrs" else []]
+        last = slack == PHASE2_RELAXATION[-1]
+        z = _solve(-weights, None, None, a_eq, b_eq, what + " (slacks)", raise_infeasible=last)
+        if z is not None:
+            break
+    return z
 
 
 def _denoised(slacks: np.ndarray, scale: np.ndarray) -> np.ndarray:
