@@ -311,23 +311,7 @@ def page_data(results: YearResults, unit_code: str, lang: str = "zh", audience: 
     as_of = str(unit["as_of"])[:10]  # a date (published as one; pandas reads it as a timestamp)
     grade = int(unit["grade"]) if page.year_end and _present(unit.get("grade")) else None
     params = results.params
-    sections: dict[str, Any] = {
-        "register_missing": None if in_register else {"ask": t["register_missing_ask"].format(unit_code=unit_code)},
-        "composition": _composition(page),
-        "grade_lines": _grade_lines(page) if grade is not None else None,
-        "last_year": _last_year(page),
-        "tasks": _tasks(page),
-        "deductions": _deductions(page),
-        "negative": [
-            {"kind": r.kind, "label": page.label("kind", r.kind), "key": r.item_key, "detail": r.detail}
-            for r in page.frames["negative"]
-        ],
-        "staffing": _staffing(page),
-        "improve": improvements(page),
-    }
-    for extension in EXTENSIONS:
-        if extension.audience in ("unit", audience) and extension.name in results.extensions:
-            sections[extension.name] = results.extensions[extension.name].get(unit_code)
+    sections = _sections(page, unit_code, audience, in_register, graded=grade is not None)
     return {
         "lang": lang,
         "t": t,
@@ -348,26 +332,50 @@ def page_data(results: YearResults, unit_code: str, lang: str = "zh", audience: 
         "grade_reason": grade_reason(
             unit | {"grade": grade}, params.get("grade1_min_total"), params.get("grade3_below_total"), lang
         ),
-        "rank": {
-            "rank": int(unit["rank_in_category"]),
-            "units": int(unit["units_in_category"]),
-            "overall": int(unit["rank_overall"]),
-            "text": t["rank"].format(
-                body=body,
-                category=category,
-                n=int(unit["units_in_category"]),
-                rank=int(unit["rank_in_category"]),
-                overall=int(unit["rank_overall"]),
-            ),
-        },
+        "rank": _rank(t, unit, body, category),
         "pdf_header": t["pdf_header"].format(name=name, year=results.year, stage=stage, as_of=as_of),
-        "sections": [(name, sections[name]) for name in SECTION_ORDER if sections.get(name) is not None],
+        "sections": sections,
         "footer": t["footer"].format(
             run_id=results.publication["run_id"],
             published_at=str(results.publication["published_at"])[:19],
             parameter_year=unit["parameter_year"],
             unit_code=unit_code,
         ),
+    }
+
+
+def _sections(page: _Page, unit_code: str, audience: str, in_register: bool, graded: bool) -> list[tuple[str, Any]]:
+    """The page's sections in SECTION_ORDER, each (name, data); a section without data is left
+    out. Extensions add theirs for their audience."""
+    results, t = page.results, page.t
+    sections: dict[str, Any] = {
+        "register_missing": None if in_register else {"ask": t["register_missing_ask"].format(unit_code=unit_code)},
+        "composition": _composition(page),
+        "grade_lines": _grade_lines(page) if graded else None,
+        "last_year": _last_year(page),
+        "tasks": _tasks(page),
+        "deductions": _deductions(page),
+        "negative": [
+            {"kind": r.kind, "label": page.label("kind", r.kind), "key": r.item_key, "detail": r.detail}
+            for r in page.frames["negative"]
+        ],
+        "staffing": _staffing(page),
+        "improve": improvements(page),
+    }
+    for extension in EXTENSIONS:
+        if extension.audience in ("unit", audience) and extension.name in results.extensions:
+            sections[extension.name] = results.extensions[extension.name].get(unit_code)
+    return [(name, sections[name]) for name in SECTION_ORDER if sections.get(name) is not None]
+
+
+def _rank(t: dict[str, Any], unit: dict[str, Any], body: str, category: str) -> dict[str, Any]:
+    """The unit's places: in its category group, how many units it has, and overall."""
+    rank, units, overall = int(unit["rank_in_category"]), int(unit["units_in_category"]), int(unit["rank_overall"])
+    return {
+        "rank": rank,
+        "units": units,
+        "overall": overall,
+        "text": t["rank"].format(body=body, category=category, n=units, rank=rank, overall=overall),
     }
 
 
