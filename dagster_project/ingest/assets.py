@@ -10,11 +10,13 @@ from dagster import AssetExecutionContext
 from dagster_dbt import DbtCliResource
 
 from dagster_project.core.resources import KaoheSettings
-from dagster_project.ingest.contracts import SYSTEMS, load_contracts
+from dagster_project.ingest.contracts import SYSTEMS, Contract, load_contracts
 from dagster_project.ingest.deliveries import is_delivery, no_delivery_message, ready_deliveries
 from dagster_project.ingest.load import (
     RAW,
+    SystemLoad,
     SystemLoadError,
+    TableLoad,
     applied_deliveries,
     delivered_at,
     ensure_schema,
@@ -37,61 +39,21 @@ def table_key(system: str, table: str) -> dg.AssetKey:
 
 def _system_asset(system: str) -> dg.AssetsDefinition:
     contracts = [c for c in load_contracts().values() if c.system == system]
-    specs = [
-        dg.AssetSpec(
-            key=table_key(system, c.table),
-            group_name=GROUP,
-            description=f"{c.label}: every delivered load of {system}/{c.table}, contract-checked "
-            f"(raw.{raw_table(c)}); rejected rows go to the quarantine.",
-            kinds={"python", "duckdb"},
-            metadata={"contract": f"sources/contracts/{system}/{c.table}.yml", "key": ", ".join(c.key)},
-        )
-        for c in contracts
-    ]
 
-    @dg.multi_asset(name=f"ingest_{system}", specs=specs, can_subset=False)
+    @dg.multi_asset(name=f"ingest_{system}", specs=[_spec(contract) for contract in contracts], can_subset=False)
     def ingest(context: AssetExecutionContext, kaohe: KaoheSettings, dbt: DbtCliResource):
-        sources = Path(kaohe.sources_dir)
-        if not sources.is_dir():
-            raise dg.Failure(description=f"sources folder {sources} does not exist", allow_retries=False)
+        pending = _pending_deliveries(kaohe, system)
         loaded: dict[str, dict] = {}
         kept: dict[str, str] = {}  # table → delivery that had the system folder but not its file
-        with kaohe.write() as con:
-            done = set() if is_delivery(sources) else applied_deliveries(con, system)
-            deliveries = ready_deliveries(sources)
-            if not deliveries and not has_current_loads(con):
-                raise dg.Failure(description=no_delivery_message(sources), allow_retries=False)
-        pending = [d for d in deliveries if (d / system).is_dir() and d.name not in done]
         for position, delivery in enumerate(pending, start=1):
-            with kaohe.write() as con:
-                try:
-                    result = load_system(
-                        con,
-                        delivery,
-                        system,
-                        kaohe.pii_key(),
-                        accept_shrink=frozenset(kaohe.accept_shrink),
-                        min_rows_share=kaohe.min_rows_share,
-                    )
-                except SystemLoadError as exc:
-                    raise dg.Failure(description=str(exc), allow_retries=False) from None
+            result = _load(kaohe, delivery, system)
             for missing in result.missing:
                 kept[missing] = delivery.name
                 context.log.warning(
                     f"{delivery.name}: no file for {missing}; its last delivered snapshot stays current"
                 )
             for load in result.tables:
-                loaded[load.table] = {
-                    "delivery": delivery.name,
-                    "file": load.file,
-                    "load_id": load.load_id,
-                    "rows": load.rows,
-                    "accepted": load.accepted,
-                    "rejected": load.rejected,
-                    "violations": load.violations,
-                    "reused": load.reused,
-                    **{f"violations/{reason}": n for reason, n in sorted(load.reasons.items())},
-                }
+                loaded[load.table] = _load_metadata(delivery, load)
             if system in snapshotted_systems() and position < len(pending):
                 # The dbt build after ingestion snapshots the last delivery; each earlier one
                 # applied by this run is snapshotted now, dated by its delivery (History).
@@ -106,6 +68,64 @@ def _system_asset(system: str) -> dg.AssetsDefinition:
             )
 
     return ingest
+
+
+def _spec(contract: Contract) -> dg.AssetSpec:
+    system, table = contract.system, contract.table
+    return dg.AssetSpec(
+        key=table_key(system, table),
+        group_name=GROUP,
+        description=f"{contract.label}: every delivered load of {system}/{table}, contract-checked "
+        f"(raw.{raw_table(contract)}); rejected rows go to the quarantine.",
+        kinds={"python", "duckdb"},
+        metadata={"contract": f"sources/contracts/{system}/{table}.yml", "key": ", ".join(contract.key)},
+    )
+
+
+def _pending_deliveries(kaohe: KaoheSettings, system: str) -> list[Path]:
+    """The deliveries of the sources folder (one delivery, or an inbox of them) with a folder of
+    `system` that this warehouse has not applied yet, oldest first; a clear failure when there is
+    no sources folder, or no delivery and nothing loaded before."""
+    sources = Path(kaohe.sources_dir)
+    if not sources.is_dir():
+        raise dg.Failure(description=f"sources folder {sources} does not exist", allow_retries=False)
+    with kaohe.write() as con:
+        done = set() if is_delivery(sources) else applied_deliveries(con, system)
+        deliveries = ready_deliveries(sources)
+        if not deliveries and not has_current_loads(con):
+            raise dg.Failure(description=no_delivery_message(sources), allow_retries=False)
+    return [d for d in deliveries if (d / system).is_dir() and d.name not in done]
+
+
+def _load(kaohe: KaoheSettings, delivery: Path, system: str) -> SystemLoad:
+    """Load `system`'s tables of one delivery; a refused load fails the asset with its message."""
+    with kaohe.write() as con:
+        try:
+            return load_system(
+                con,
+                delivery,
+                system,
+                kaohe.pii_key(),
+                accept_shrink=frozenset(kaohe.accept_shrink),
+                min_rows_share=kaohe.min_rows_share,
+            )
+        except SystemLoadError as exc:
+            raise dg.Failure(description=str(exc), allow_retries=False) from None
+
+
+def _load_metadata(delivery: Path, load: TableLoad) -> dict:
+    """The materialization metadata of one table's load: where from, rows, rejections by reason."""
+    return {
+        "delivery": delivery.name,
+        "file": load.file,
+        "load_id": load.load_id,
+        "rows": load.rows,
+        "accepted": load.accepted,
+        "rejected": load.rejected,
+        "violations": load.violations,
+        "reused": load.reused,
+        **{f"violations/{reason}": n for reason, n in sorted(load.reasons.items())},
+    }
 
 
 SYSTEM_ASSETS = [_system_asset(system) for system in SYSTEMS]
