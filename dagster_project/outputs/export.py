@@ -8,7 +8,8 @@ start of each column's description: the dbt project's YAML, carried as DuckDB co
 their labels from the label tables, each unit code its unit's name beside it; scores show two
 decimals, rates as percentages, dates as dates; lights are coloured; each sheet has a frozen,
 filtered header, column widths and an A4 landscape print set-up repeating the header. The file is
-written by XlsxWriter, whose column formats apply to every cell of a column.
+written by XlsxWriter, whose column formats apply to every cell of a column; the rows of each sheet
+by outputs/xlsx_rows.py, which writes the same XML as XlsxWriter column by column.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import xlsxwriter.exceptions
 import yaml
 
 from dagster_project.outputs.labels import Labels, chinese_name, grade_reason, read_labels, rule_words
+from dagster_project.outputs.xlsx_rows import RowsWorksheet
 
 SCHEMA = "marts"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -205,10 +207,9 @@ def _shown(
     t = texts()
     shown = frame.copy()
     for column, domain in (*LABELLED.items(), *extra):
-        if column in shown:
-            shown[column] = shown[column].map(
-                lambda v, d=domain: None if v is None or pd.isna(v) else book.names.label(d, v)  # NA: an interim grade
-            )
+        if column in shown:  # each code labelled once; NA (an interim grade) stays empty
+            codes = shown[column].dropna().unique()
+            shown[column] = shown[column].map({code: book.names.label(domain, code) for code in codes}).astype(object)
     if "component" in shown:
         shown["component"] = shown["component"].map(lambda v: t["component"].get(v, v))
     if "unit_code" in shown and "unit_name" not in shown:
@@ -228,7 +229,7 @@ def _shown(
 def _write(book: _Book, title: str, frame: pd.DataFrame, labels: dict[str, str]) -> None:
     """One sheet: header of Chinese column names, the rows, number formats by column, coloured
     lights, frozen header, filters, widths, A4 landscape with the header repeated on every page."""
-    ws = book.book.add_worksheet(title)
+    ws = book.book.add_worksheet(title, worksheet_class=RowsWorksheet)
     headers = [chinese_name(labels.get(c, c)) for c in frame.columns]
     for index, column in enumerate(frame.columns):
         kind = _kind(column, frame[column])
@@ -238,9 +239,8 @@ def _write(book: _Book, title: str, frame: pd.DataFrame, labels: dict[str, str])
             width = max(width, 12 if kind == "date" else 20)
         ws.set_column(index, index, width, book.formats[kind])
     ws.write_row(0, 0, headers, book.header)
-    values = frame.astype(object).where(frame.notna(), None)
-    for row, record in enumerate(values.itertuples(index=False, name=None), start=1):
-        ws.write_row(row, 0, record)
+    columns = (frame.iloc[:, index] for index in range(len(frame.columns)))
+    ws.write_columns(1, 0, [column.astype(object).where(column.notna(), None).tolist() for column in columns])
     last_row, last_col = len(frame), max(len(frame.columns) - 1, 0)
     for index, column in enumerate(frame.columns):
         if column in ("light", "latest_light") and len(frame):
