@@ -74,8 +74,8 @@ def seeds() -> dict[str, Seed]:
     for path in SEED_DIR.glob("*.yml"):
         for seed in yaml.safe_load(path.read_text(encoding="utf-8")).get("seeds", []):
             key = next(
-                (t["unique_combination"]["arguments"]["columns"] for t in seed.get("data_tests", [])
-                 if isinstance(t, dict) and "unique_combination" in t),
+                (t[name]["arguments"]["columns"] for t in seed.get("data_tests", []) if isinstance(t, dict)
+                 for name in ("unique_combination", "primary_key") if name in t),
                 ["year"],
             )  # fmt: skip
             declared[seed["name"]] = (key, seed.get("config", {}).get("column_types", {}))

@@ -1,6 +1,6 @@
 """What the office calls the published codes, in Chinese and English, for the workbook (`export.py`),
 the scorecards (`scorecard.py`) and the reports: the label tables (`transform/labels.py`: the
-`dim_*` marts, built from the label seeds), and the reason of a grade in words.
+`dim_*` tables, which are the label seeds), and the reason of a grade in words.
 
 Column labels are not here: they are the published columns' descriptions (the dbt YAML).
 """

@@ -104,7 +104,7 @@ class PublishedTable:
     grain: tuple[str, ...]  # the columns that identify a row; () when the table has none
     description: str
     columns: dict[str, tuple[str, str]]  # column → (data type, description)
-    not_null: tuple[str, ...] = ()  # the columns its not_null_columns test requires
+    not_null: tuple[str, ...] = ()  # the columns its primary_key (or not_null_columns) test requires
 
     def ddl(self) -> str:
         return ", ".join(f'"{name}" {data_type}' for name, (data_type, _) in self.columns.items())
@@ -112,9 +112,9 @@ class PublishedTable:
 
 def published_tables(manifest: Path = MANIFEST) -> dict[str, PublishedTable]:
     """What a publication holds, from dbt's manifest: the marts marked meta.publish (by_year |
-    whole), each with its grain — the columns of its unique / unique_combination test — and the
-    publisher's tables declared as the `publication` source (meta.publish history | record,
-    meta.grain). The dbt project is the list; none is kept here."""
+    whole; the label tables are seeds), each with its grain (the key of its primary_key, unique or
+    unique_combination test) and the publisher's tables declared as the `publication` source
+    (meta.publish history | record, meta.grain). The dbt project is the list; none is kept here."""
     graph = json.loads(manifest.read_text(encoding="utf-8"))
     grains: dict[str, tuple[str, ...]] = {}
     required: dict[str, tuple[str, ...]] = {}
@@ -123,15 +123,17 @@ def published_tables(manifest: Path = MANIFEST) -> dict[str, PublishedTable]:
         if node["resource_type"] != "test" or not test:
             continue
         kwargs, model = test["kwargs"], (node.get("attached_node") or "").split(".")[-1]
-        if test["name"] in ("unique", "unique_combination"):
+        if test["name"] in ("unique", "unique_combination", "primary_key"):
             columns = kwargs.get("columns") or [kwargs["column_name"]]
             grains[model] = tuple(c.strip('"') for c in columns)
+        if test["name"] == "primary_key":
+            required[model] = tuple(dict.fromkeys(c.strip('"') for c in [*kwargs["columns"], *kwargs.get("required", [])]))
         elif test["name"] == "not_null_columns":
             required[model] = tuple(c.strip('"') for c in kwargs["columns"])
     tables = {}
     for node in sorted(graph["nodes"].values(), key=lambda n: n["name"]):
         how = node["config"].get("meta", {}).get("publish")
-        if node["resource_type"] == "model" and how in (BY_YEAR, WHOLE):
+        if node["resource_type"] in ("model", "seed") and how in (BY_YEAR, WHOLE):  # seeds: the label tables
             tables[node["name"]] = PublishedTable(
                 node["name"], how, grains.get(node["name"], ()), node["description"],
                 {c: (col.get("data_type") or "", col["description"]) for c, col in node["columns"].items()},

@@ -60,8 +60,8 @@ class KaoheTranslator(DagsterDbtTranslator):
         resource_type = dbt_resource_props["resource_type"]
         if resource_type == "snapshot":
             return "snapshots"
-        if resource_type == "seed":
-            return "methodology"
+        if resource_type == "seed":  # the label tables are seeds published as marts
+            return "marts_labels" if dbt_resource_props["fqn"][1] == "labels" else "methodology"
         folders = dbt_resource_props["fqn"][1:-1]
         return "_".join(folders[:2]) or "dbt"
 

@@ -1,7 +1,7 @@
 """The label tables: what each published code is called, in Chinese and English, and in which order
-it is shown. One source: the label seeds (dbt/seeds/labels), which dbt builds into the published
-`dim_*` marts (dbt/models/marts/labels). Pages read them from the publication they show; a
-report written before anything is published (a failed gate) reads the seeds themselves.
+it is shown. One source: the label seeds (dbt/seeds/labels), which dbt loads as the published
+`dim_*` tables. Pages read them from the publication they show; a report written before anything
+is published (a failed gate) reads the seed files themselves.
 """
 
 from __future__ import annotations
@@ -17,23 +17,23 @@ from dagster_project.core.settings import DBT_PROJECT_DIR
 
 LANGUAGES = ("zh", "en")
 SEED_DIR = DBT_PROJECT_DIR / "seeds" / "labels"
-# domain (the column name pages know the codes by) → (published label table, its seed)
-TABLES: dict[str, tuple[str, str]] = {
-    "stage": ("dim_stage", "label_stages"),
-    "light": ("dim_light", "label_lights"),
-    "reason": ("dim_light_reason", "label_light_reasons"),
-    "grade": ("dim_grade", "label_grades"),
-    "signal": ("dim_signal", "label_signals"),
-    "check": ("dim_check", "label_checks"),
-    "code": ("dim_score_line", "label_line_codes"),
-    "clue": ("dim_clue", "label_clues"),
-    "excluded_reason": ("dim_dea_exclusion", "label_dea_exclusions"),
-    "issue": ("dim_issue", "label_issues"),
-    "status": ("dim_task_status", "label_task_statuses"),
-    "kind": ("dim_negative_kind", "label_negative_kinds"),
-    "category": ("dim_category", "label_categories"),
-    "incident_kind": ("dim_incident_kind", "label_incident_kinds"),
-    "rejection": ("dim_rejection_reason", "label_rejection_reasons"),
+# domain (the column name pages know the codes by) → its label table (a seed of that name)
+TABLES: dict[str, str] = {
+    "stage": "dim_stage",
+    "light": "dim_light",
+    "reason": "dim_light_reason",
+    "grade": "dim_grade",
+    "signal": "dim_signal",
+    "check": "dim_check",
+    "code": "dim_score_line",
+    "clue": "dim_clue",
+    "excluded_reason": "dim_dea_exclusion",
+    "issue": "dim_issue",
+    "status": "dim_task_status",
+    "kind": "dim_negative_kind",
+    "category": "dim_category",
+    "incident_kind": "dim_incident_kind",
+    "rejection": "dim_rejection_reason",
 }
 INTEGER_CODES = {"grade"}
 
@@ -92,7 +92,7 @@ def _index(domain: str, records: list[dict[str, Any]]) -> dict[Any, dict[str, An
 def seed_labels(seed_dir: Path = SEED_DIR) -> Labels:
     """The label tables as the seeds hold them."""
     rows = {}
-    for domain, (_, seed) in TABLES.items():
+    for domain, seed in TABLES.items():
         with (seed_dir / f"{seed}.csv").open(encoding="utf-8", newline="") as handle:
             rows[domain] = _index(domain, list(csv.DictReader(handle)))
     return Labels(rows)
@@ -105,7 +105,7 @@ def read_labels(con: duckdb.DuckDBPyConnection, schema: str = "marts") -> Labels
     present = {name for (name,) in tables}
     seeds = None
     rows = {}
-    for domain, (table, _) in TABLES.items():
+    for domain, table in TABLES.items():
         if table in present:
             cursor = con.execute(f"select * from {schema}.{table}")
             names = [d[0] for d in cursor.description]

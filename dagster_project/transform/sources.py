@@ -86,13 +86,10 @@ def _staging_model(contract: Contract, contracts: dict[str, Contract]) -> dict:
     """The YAML of `stg_<system>__<table>`: the contract's columns as staging names them."""
     staged = {c.name: c for c in contract.columns if c.staged}
     references = {r.columns[0]: contracts[r.table] for r in contract.references if len(r.columns) == 1}
-    single_key = contract.key[0] if len(contract.key) == 1 else None
     columns = []
     for column in staged.values():
         spec: dict = {"name": column.staging_name, "description": column.staged_doc or _column_doc(column)}
         tests: list = []
-        if column.name == single_key:
-            tests.append("unique")
         if column.enum:
             tests.append({"accepted_values": {"arguments": {"values": list(column.enum)}}})
         if column.name in references:
@@ -105,12 +102,10 @@ def _staging_model(contract: Contract, contracts: dict[str, Contract]) -> dict:
             spec["data_tests"] = tests
         columns.append(spec)
     columns += [{"name": name, "description": doc} for name, doc in STAGING_METADATA]
-    model_tests: list = [
-        {"not_null_columns": {"arguments": {"columns": [c.staging_name for c in staged.values() if c.required]}}}
-    ]
-    if single_key is None:
-        key = [staged[name].staging_name for name in contract.key]
-        model_tests.append({"unique_combination": {"arguments": {"columns": key}}})
+    # one test for the grain and the required columns (dbt/macros/test_primary_key.sql)
+    key = [staged[name].staging_name for name in contract.key]
+    required = [c.staging_name for c in staged.values() if c.required and c.staging_name not in key]
+    model_tests = [{"primary_key": {"arguments": {"columns": key, "required": required}}}]
     return {
         "name": f"stg_{contract.system}__{contract.table}",
         "description": f"{contract.label} — current load of `{contract.system}/{contract.table}`, typed.",

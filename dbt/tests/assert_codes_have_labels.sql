@@ -1,4 +1,4 @@
--- A failure names a published code without a row in its label table (dbt/models/marts/labels): the
+-- A failure names a published code without a row in its label table (dbt/seeds/labels): the
 -- documented relationships of the dim_* tables (meta.relationships), checked here because DuckDB
 -- cannot declare a foreign key on a published table. Add the code's row to its label seed.
 -- zh: 失败时列出一个已发布的代码，它在自己的标签表中没有对应的一行（标签表之间的关系无法在发布库中声明为外键，

@@ -130,7 +130,7 @@ def test_every_check_title_of_the_project_has_no_latin_letter_in_chinese(dbt_man
     assert zh[grain].startswith("每个（考核年度、统一社会信用代码）只有一行")
     assert en[grain].startswith("one row per (year, unit_code)")
     grades = next(t for n, t in zh.items() if n.startswith("accepted_values_unit_scores_grade"))
-    assert grades == "等次只能是：一等、二等、三等"  # from the label seed label_grades
+    assert grades == "等次只能是：一等、二等、三等"  # from the label seed dim_grade
     genders = next(t for n, t in zh.items() if n.startswith("accepted_values_stg_staffing__persons_gender"))
     assert genders == "性别只能是：男、女"  # from the contract's enum labels
     assert zh["assert_ranks_are_gapless"] == "失败表示某类别或考核组内的名次不是从 1 起的连续整数（有空缺或并列）。"

@@ -33,15 +33,16 @@ def test_the_staging_tests_follow_the_contract(tmp_path):
     names = [c["name"] for c in persons["columns"]]
     # personal data: renamed to their keyed hashes, or not carried past raw at all
     assert names[:2] == ["person_key", "identity_key"] and "name" not in names and "id_number" not in names
-    assert persons["data_tests"][1] == {
-        "unique_combination": {"arguments": {"columns": ["person_key", "unit_code", "entry_date"]}}
-    }
-    assert "division_code" not in persons["data_tests"][0]["not_null_columns"]["arguments"]["columns"]  # optional
+    ((name, test),) = persons["data_tests"][0].items()  # one test: the grain and the required columns
+    assert name == "primary_key" and test["arguments"]["columns"] == ["person_key", "unit_code", "entry_date"]
+    assert "status" in test["arguments"]["required"]
+    assert "division_code" not in test["arguments"]["required"]  # optional
     assert _tests(persons, "unit_code") == [
         {"relationships": {"arguments": {"to": "ref('stg_staffing__units')", "field": "unit_code"}}}
     ]
     units = _model(render_models("staffing"), "stg_staffing__units")
-    assert _tests(units, "unit_code") == ["unique"]  # a single-column key
+    assert _tests(units, "unit_code") == []  # a single-column key is the primary_key's too
+    assert units["data_tests"][0]["primary_key"]["arguments"]["columns"] == ["unit_code"]
 
     # a value added to a contract's enum is accepted by the staging test as by ingestion
     contracts = tmp_path / "contracts"

@@ -13,9 +13,9 @@ from dagster_project.transform.labels import TABLES as LABEL_TABLES
 def test_every_mart_is_published_and_each_by_year_mart_has_a_year_column(dbt_manifest):
     nodes = json.loads(MANIFEST.read_text(encoding="utf-8"))["nodes"].values()
     models = {n["name"]: n for n in nodes if n["resource_type"] == "model"}
-    marts = {name for name, n in models.items() if n["fqn"][1] == "marts"}
+    label_tables = set(LABEL_TABLES.values())  # seeds, loaded into the marts schema
+    marts = {name for name, n in models.items() if n["fqn"][1] == "marts"} | label_tables
     declared = published_marts()
-    label_tables = {table for table, _ in LABEL_TABLES.values()}
     assert (
         set(declared) == marts
         and {"unit_scores", "score_line_items", "grade_stability", "unit_data_issues", "unit_incidents", *label_tables}
@@ -33,6 +33,7 @@ def test_every_mart_is_published_and_each_by_year_mart_has_a_year_column(dbt_man
     for name, how in declared.items():
         if how == BY_YEAR:
             assert "year" in models[name]["columns"], name
+    assert label_tables.isdisjoint(models)  # a label table is its seed, no model copies it
 
 
 def test_every_published_table_is_declared_with_its_grain_types_and_descriptions(dbt_manifest):
@@ -41,7 +42,7 @@ def test_every_published_table_is_declared_with_its_grain_types_and_descriptions
         "ranking_revisions", "ranking_revision_units", "ranking_drift", "ranking_acceptances"
     }  # fmt: skip
     assert [t.name for t in tables.values() if t.how == RECORD] == ["publication"]
-    assert tables["unit_scores"].grain == ("year", "unit_code")  # its unique_combination test
+    assert tables["unit_scores"].grain == ("year", "unit_code")  # its primary_key test
     assert tables["dim_unit"].grain == ("unit_code",)  # its unique test
     assert tables["register_crosschecks"].grain == ("year", "unit_code", "check", "subject_key")
     assert tables["ranking_revision_units"].grain == ("year", "revision", "unit_code")  # meta.grain

@@ -26,8 +26,8 @@ def test_no_expectation_repeats_a_dbt_test(dbt_manifest):
     assert ("unit_scores", "grade") in accepted  # what this test compares with is really there
     expectations = [e for suite in load_suites() for e in suite["expectations"]]
     types = {e["type"] for e in expectations}
-    assert "expect_compound_columns_to_be_unique" not in types  # grains: unique_combination
-    assert "expect_column_values_to_not_be_null" not in types  # not_null_columns
+    assert "expect_compound_columns_to_be_unique" not in types  # grains: primary_key
+    assert "expect_column_values_to_not_be_null" not in types  # required columns: primary_key
     for e in expectations:
         if e["type"] == "expect_column_values_to_be_in_set" and isinstance(e["kwargs"]["value_set"], list):
             assert (e["frame"], e["kwargs"]["column"]) not in accepted, e

@@ -1,7 +1,7 @@
 -- Staffing signals fed back into staffing management (docs/methodology.md §10, §11), one row per unit
 -- and signal that applies: favour (倾斜), increase_candidate (with suggested extra posts),
 -- review_candidate, compliance; each with the figures that triggered it, in Chinese (the workbook and
--- the scorecard show them), the grade by its label (label_grades).
+-- the scorecard show them), the grade by its label (dim_grade).
 with efficiency as (
     select
         unit_efficiency.*,
@@ -18,7 +18,7 @@ scores as (
         rankings.grade,
         grade_labels.label_zh as grade_label
     from {{ ref('int_unit_rankings') }} as rankings
-    left join {{ ref('label_grades') }} as grade_labels on rankings.grade = grade_labels.code
+    left join {{ ref('dim_grade') }} as grade_labels on rankings.grade = grade_labels.code
 ),
 
 national_awards as (

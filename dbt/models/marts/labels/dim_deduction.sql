@@ -1,6 +1,6 @@
--- 扣分原因名称 (label table for BI and the pages people read): from seed label_line_codes.
+-- 扣分原因名称 (label table for BI and the pages people read): from dim_score_line (a seed).
 with labels as (
-    select * from {{ ref('label_line_codes') }}
+    select * from {{ ref('dim_score_line') }}
 ),
 
 final as (
