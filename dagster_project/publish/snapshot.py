@@ -127,7 +127,8 @@ def published_tables(manifest: Path = MANIFEST) -> dict[str, PublishedTable]:
             columns = kwargs.get("columns") or [kwargs["column_name"]]
             grains[model] = tuple(c.strip('"') for c in columns)
         if test["name"] == "primary_key":
-            required[model] = tuple(dict.fromkeys(c.strip('"') for c in [*kwargs["columns"], *kwargs.get("required", [])]))
+            columns = [*kwargs["columns"], *kwargs.get("required", [])]
+            required[model] = tuple(dict.fromkeys(c.strip('"') for c in columns))
         elif test["name"] == "not_null_columns":
             required[model] = tuple(c.strip('"') for c in kwargs["columns"])
     tables = {}
