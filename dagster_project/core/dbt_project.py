@@ -147,7 +147,12 @@ def dbt_parameters(kaohe: KaoheSettings, snapshot_at: str = "") -> Iterator[None
     """The run's parameters for the dbt commands started inside: env vars the macros read when
     executing (as_of(), snapshot time). Not `--vars`: dbt parses the whole project again whenever
     a var differs from the last parse, and as_of is a new date every night."""
-    values = {"KAOHE_AS_OF": kaohe.as_of_text(), "KAOHE_SNAPSHOT_AT": snapshot_at, PARENT_ENV: str(os.getpid())}
+    values = {
+        "KAOHE_WAREHOUSE": str(Path(kaohe.warehouse).resolve()),  # profiles.yml
+        "KAOHE_AS_OF": kaohe.as_of_text(),
+        "KAOHE_SNAPSHOT_AT": snapshot_at,
+        PARENT_ENV: str(os.getpid()),
+    }
     before = {name: os.environ.get(name) for name in values}
     adopt_parse_state(Path(kaohe.warehouse).resolve())
     os.environ.update(values)

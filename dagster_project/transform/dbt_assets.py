@@ -1,12 +1,11 @@
 """dbt inside Dagster: one cached DbtProject, `dbt build` streamed so every dbt test surfaces
 as an asset check, asset groups taken from the project's folders."""
 
-import importlib
-import importlib.metadata
+import json
 import logging
-import threading
+import os
+import uuid
 from collections.abc import Mapping, Sequence
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +18,22 @@ from dagster_dbt import (
     DbtProject,
     dbt_assets,
 )
-from packaging import version
+from dagster_dbt.asset_utils import (
+    DBT_INDIRECT_SELECTION_ENV,
+    extract_runtime_selection_from_args,
+    get_updated_cli_invocation_params_for_context,
+)
+from dagster_dbt.dbt_manifest import validate_manifest
 
 from dagster_project.core.dbt_project import (
+    MANIFEST,
     dbt_executable,
     dbt_parameters,
     describe_test,
     keep_parse_state,
     prepare_manifest,
 )
+from dagster_project.core.dbt_runner import InProcessInvocation, invocation
 from dagster_project.core.resources import KaoheSettings
 from dagster_project.core.settings import DBT_PROJECT_DIR
 from dagster_project.ingest.load import dangling_references, latest_delivered_at
@@ -93,9 +99,6 @@ def kaohe_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, kaohe:
         context.log.info(skip)
         return
     # dbt unit tests check the SQL, not the data: CI runs them (tests/e2e/test_dbt_unit_tests.py).
-    # Great Expectations is slow to import, and the gate needs it next. Importing it now, on the
-    # core dbt's single-threaded Python leaves idle, takes that off the run's critical path.
-    threading.Thread(target=importlib.import_module, args=("great_expectations",), daemon=True).start()
     with dbt_parameters(kaohe, snapshot_at):
         invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False)
         yield from invocation.stream()
@@ -124,27 +127,53 @@ def kaohe_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, kaohe:
         record_build(con, fingerprint, context.run.run_id)
 
 
-class KaoheDbtCli(DbtCliResource):
-    """dbt's CLI as dagster-dbt runs it, less two things it does in this process before each
-    command (the one subclass of dagster-dbt in kaohe, tests/unit/test_dbt_resource.py):
+class KaoheDbt(DbtCliResource):
+    """dagster-dbt's dbt resource, each command run in this process (core/dbt_runner.py): the
+    arguments, the selection of the step's assets and the conversion of dbt's results into Dagster
+    events are dagster-dbt's own; only the child process is gone. The one subclass of dagster-dbt
+    in kaohe (tests/unit/test_dbt_resource.py)."""
 
-    - it opens a dbt adapter on the warehouse, which serves only row counts and column metadata;
-      kaohe fetches neither, and the adapter would open the warehouse beside dbt's writer
-      (docs/architecture.md);
-    - it asks the executable for its version (`dbt --version`, a process of its own per command);
-      the executable is this environment's (core/dbt_project.dbt_executable), so its version is
-      the installed dbt-core's.
-
-    Both are private methods of dagster-dbt 0.29 (`_initialize_dbt_core_adapter`, `_cli_version`);
-    the test fails if an upgrade renames them or changes what they return."""
-
-    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
-        return None
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(importlib.metadata.version("dbt-core"))
+    def cli(
+        self,
+        args: Sequence[str],
+        *,
+        raise_on_error: bool = True,
+        manifest: Any = None,
+        dagster_dbt_translator: DagsterDbtTranslator | None = None,
+        context: AssetExecutionContext | None = None,
+        target_path: Path | None = None,
+    ) -> InProcessInvocation:
+        cleaned, selects, excludes = extract_runtime_selection_from_args(args)
+        params = get_updated_cli_invocation_params_for_context(
+            context=context,
+            manifest=validate_manifest(manifest) if manifest else {},
+            dagster_dbt_translator=dagster_dbt_translator or TRANSLATOR,
+            runtime_selects=selects,
+            runtime_excludes=excludes,
+        )
+        if params.indirect_selection:
+            os.environ[DBT_INDIRECT_SELECTION_ENV] = params.indirect_selection
+        else:
+            os.environ.pop(DBT_INDIRECT_SELECTION_ENV, None)
+        if target_path is None:
+            name = f"{context.op_execution_context.op.name}-{context.run.run_id[:7]}-" if context else ""
+            target_path = MANIFEST.parent / f"{name}{uuid.uuid4().hex[:7]}"
+        project_dir = Path(params.dbt_project.project_dir if params.dbt_project else self.project_dir)
+        if context:
+            context.log.info(f"Running dbt in this process: dbt {' '.join([*cleaned, *params.selection_args])}")
+        return invocation(
+            [*cleaned, *params.selection_args],
+            project_dir=project_dir,
+            profiles_dir=Path(self.profiles_dir or project_dir),
+            target_path=target_path,
+            manifest=params.manifest or json.loads(MANIFEST.read_text(encoding="utf-8")),
+            translator=params.dagster_dbt_translator,
+            context=context,
+            project=params.dbt_project,
+            raise_on_error=raise_on_error,
+        )
 
 
 def dbt_resource() -> DbtCliResource:
-    return KaoheDbtCli(project_dir=kaohe_dbt, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())
+    # dagster-dbt checks that its executable exists, though no command starts it
+    return KaoheDbt(project_dir=kaohe_dbt, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=dbt_executable())

@@ -1,5 +1,6 @@
-"""The dbt that kaohe starts (`kaohe-dbt`, on the `kaohe run` and the Dagster path alike) dies with
-the process that started it, even when that one is killed with SIGKILL."""
+"""The dbt that kaohe starts as a child process (`kaohe-dbt`: the scratch builds of `kaohe whatif`
+and `kaohe stability`; the nightly runs dbt in its own process) dies with the process that started
+it, even when that one is killed with SIGKILL."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from dagster_project.transform.dbt_assets import dbt_resource
+from dagster_project.core.dbt_project import dbt_executable
 
 CHILD = "from dagster_project.core.dbt_child import die_with_parent; die_with_parent(); import time; time.sleep(60)"
 
@@ -57,6 +58,5 @@ def test_a_child_whose_parent_is_already_gone_exits():
     assert run.returncode == 1 and "is gone" in run.stderr
 
 
-def test_both_paths_run_dbt_through_kaohe_dbt():
-    # kaohe run and the daemon's runs both take the resource of definitions.build_definitions
-    assert Path(dbt_resource().dbt_executable).name == "kaohe-dbt"
+def test_the_scratch_builds_start_kaohe_dbt():
+    assert Path(dbt_executable()).name == "kaohe-dbt"

@@ -1,32 +1,67 @@
-"""The one subclass of dagster-dbt (transform/dbt_assets.KaoheDbtCli): it overrides two private
-methods of dagster-dbt; an upgrade that renames them or changes their use fails here."""
+"""dbt runs in the process of the step (core/dbt_runner.py, transform/dbt_assets.KaoheDbt): no child
+process, and the warehouse file is free again when the command ends, so the next step, the sensor
+and readers never meet DuckDB's own lock."""
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
+from pathlib import Path
 
-from dagster_dbt import DbtCliResource
-from packaging import version
+import pytest
 
-from dagster_project.transform.dbt_assets import KaoheDbtCli, dbt_resource, kaohe_dbt
+from dagster_project.core import dbt_runner
+from dagster_project.transform.dbt_assets import dbt_resource, kaohe_dbt
 
-
-def test_the_overridden_methods_still_exist_in_dagster_dbt():
-    for name in ("_initialize_dbt_core_adapter", "_cli_version"):
-        assert name in vars(DbtCliResource), f"dagster-dbt has no {name} any more: KaoheDbtCli overrides nothing"
-        assert name in vars(KaoheDbtCli)
+OPEN_FOR_WRITING = "import duckdb, sys; duckdb.connect(sys.argv[1]).close()"
 
 
-def test_the_version_is_what_the_executable_says(dbt_manifest):
-    dbt = dbt_resource()
-    said = subprocess.run([dbt.dbt_executable, "--version"], capture_output=True, text=True, check=True).stdout
-    core = next(line for line in said.splitlines() if "installed:" in line).split(":")[1].strip()
-    assert dbt._cli_version == version.parse(core)
+@pytest.fixture
+def warehouse(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "kaohe.duckdb"  # the profile's database name: the project's parse state serves
+    monkeypatch.setenv("KAOHE_WAREHOUSE", str(path))
+    return path
 
 
-def test_a_command_opens_no_adapter_in_this_process(dbt_manifest):
-    invocation = (
-        dbt_resource().cli(["ls", "--select", "dim_unit", "--output", "name"], manifest=kaohe_dbt.manifest_path).wait()
-    )
-    assert invocation.is_successful()
-    assert invocation.adapter is None
+def _seed_regions():
+    return dbt_resource().cli(["seed", "--select", "reference_regions"], manifest=kaohe_dbt.manifest_path).wait()
+
+
+def test_a_command_runs_in_this_process(dbt_manifest, warehouse, monkeypatch):
+    started = []
+    popen = subprocess.Popen
+
+    def recording(args, *rest, **kwargs):
+        started.append(args)
+        return popen(args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", recording)
+    assert _seed_regions().success
+    assert os.path.exists(warehouse)
+    assert not [a for a in started if "dbt" in Path(str(a[0] if isinstance(a, list) else a)).name]
+
+
+def test_the_warehouse_is_free_when_a_command_ends(dbt_manifest, warehouse):
+    _seed_regions()
+    other = subprocess.run([sys.executable, "-c", OPEN_FOR_WRITING, str(warehouse)], capture_output=True, text=True)
+    assert other.returncode == 0, other.stderr
+
+
+def test_without_closing_dbt_duckdbs_database_another_process_is_locked_out(dbt_manifest, warehouse, monkeypatch):
+    """What the test above guards against: dbt-duckdb keeps its database open after a command."""
+    monkeypatch.setattr(dbt_runner, "close_warehouse", lambda: None)
+    try:
+        _seed_regions()
+        other = subprocess.run([sys.executable, "-c", OPEN_FOR_WRITING, str(warehouse)], capture_output=True, text=True)
+        assert other.returncode != 0 and "lock" in other.stderr.lower()
+    finally:
+        monkeypatch.undo()
+        dbt_runner.close_warehouse()
+
+
+def test_a_failing_command_raises_a_failure_naming_dbt(dbt_manifest, warehouse):
+    import dagster as dg
+
+    with pytest.raises(dg.Failure, match="dbt run-operation failed"):
+        dbt_resource().cli(["run-operation", "no_such_macro"], manifest=kaohe_dbt.manifest_path).wait()
