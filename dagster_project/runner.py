@@ -211,11 +211,11 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None, his
     job = defs.resolve_job_def("nightly")
     started = time.perf_counter()
     own_warnings: list[str] = []
-    # dagster-dbt echoes every dbt log line on stdout; keep them in the run log instead.
+    # dbt writes its log lines on stdout: into the run log instead, line by line (`tail -f` works).
     with (
         writer_lock(Path(kaohe.warehouse)),
         dagster_instance(kaohe, keeps_history() if history is None else history) as instance,
-        log_path.open("a", encoding="utf-8") as log,
+        log_path.open("a", encoding="utf-8", buffering=1) as log,
         contextlib.redirect_stdout(log),
         _warnings_into(log, own_warnings),
     ):

@@ -1,7 +1,7 @@
 """A killed run (docs/operations.md, "After a crash"): `kill -9` of `kaohe run` during its dbt build
-takes the dbt child with it; the run, which cannot record its own end, is marked failed at the
-next schedule tick, sensor tick or run, which then go on; the next run waits for nothing and
-publishes."""
+takes dbt with it (dbt runs in its process; no process of the run is left, and the warehouse is
+free at once); the run, which cannot record its own end, is marked failed at the next schedule
+tick, sensor tick or run, which then go on; the next run waits for nothing and publishes."""
 
 from __future__ import annotations
 
@@ -33,17 +33,27 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def _dbt_build_child(pid: int) -> int | None:
+def _descendants(pid: int) -> set[int]:
+    """The processes started by `pid`, and theirs."""
+    parents: dict[int, int] = {}
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
             try:
-                ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                argv = (proc / "cmdline").read_bytes().split(b"\0")
+                parents[int(proc.name)] = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError, ValueError):
                 continue
-            if ppid == pid and b"build" in argv:
-                return int(proc.name)
-    return None
+    found, todo = set(), [pid]
+    while todo:
+        parent = todo.pop()
+        children = {p for p, pp in parents.items() if pp == parent}
+        found |= children
+        todo.extend(children)
+    return found
+
+
+def _building(logs: Path) -> bool:
+    """dbt has started building nodes: its lines are in the run log (written line by line)."""
+    return any(" START " in log.read_text(encoding="utf-8", errors="replace") for log in logs.glob("run-*.log"))
 
 
 def _shards(env: dict[str, str]) -> set[str]:
@@ -51,29 +61,28 @@ def _shards(env: dict[str, str]) -> set[str]:
     return {p.stem for p in (Path(env["DAGSTER_HOME"]) / "history" / "runs").glob("*.db")} - {"index"}
 
 
-def _start_and_kill(env: dict[str, str], log: Path, during_dbt: bool) -> int | None:
+def _start_and_kill(env: dict[str, str], log: Path, during_dbt: bool) -> set[int]:
     """Start `kaohe run`, kill -9 it (during its dbt build, or once its Dagster run is recorded);
-    returns the pid of its dbt child, if it had one."""
+    returns the processes it had started."""
     before = _shards(env)
+    logs = Path(env["KAOHE_WAREHOUSE"]).parent / "logs"
     with log.open("w") as out:
         kaohe = subprocess.Popen([str(BIN / "kaohe"), "run", "--as-of", AS_OF], env=env, stdout=out, stderr=out)
-    dbt = None
     deadline = time.monotonic() + 300
     try:
         while True:
             assert kaohe.poll() is None, log.read_text()[-3000:]
             assert time.monotonic() < deadline, "the run never got there"
-            if during_dbt:
-                dbt = _dbt_build_child(kaohe.pid)
-                if dbt:
-                    break
-            elif _shards(env) - before:
+            if during_dbt and _building(logs):
+                break
+            if not during_dbt and _shards(env) - before:
                 break  # the event log shard of its run: the run has started
             time.sleep(0.1)
+        started = _descendants(kaohe.pid)
     finally:
         kaohe.send_signal(signal.SIGKILL)
         kaohe.wait()
-    return dbt
+    return started
 
 
 def test_a_killed_run_takes_dbt_with_it_and_blocks_neither_schedule_sensor_nor_the_next_run(
@@ -95,13 +104,18 @@ def test_a_killed_run_takes_dbt_with_it_and_blocks_neither_schedule_sensor_nor_t
     for name in ("DAGSTER_HOME", "KAOHE_SOURCES_DIR", "KAOHE_WAREHOUSE", "KAOHE_PUBLISH_DIR"):
         monkeypatch.setenv(name, env[name])
 
-    # 1. killed during the dbt build: dbt dies with it
-    dbt = _start_and_kill(env, tmp_path / "first.log", during_dbt=True)
-    assert dbt is not None
+    # 1. killed during the dbt build: dbt dies with it, and the warehouse is free at once
+    started = _start_and_kill(env, tmp_path / "first.log", during_dbt=True)
     deadline = time.monotonic() + 15  # SIGKILL is at once; the machine may be busy
-    while _alive(dbt) and time.monotonic() < deadline:
+    while any(_alive(p) for p in started) and time.monotonic() < deadline:
         time.sleep(0.1)
-    dbt_outlived_the_run = _alive(dbt)
+    dbt_outlived_the_run = any(_alive(p) for p in started)
+    opened = subprocess.run(
+        [sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1]).close()", settings.warehouse],
+        capture_output=True,
+        text=True,
+    )
+    assert opened.returncode == 0, opened.stderr
 
     from dagster_project.ops.schedules import new_delivery_sensor, nightly_schedule
 
