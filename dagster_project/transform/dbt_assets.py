@@ -103,6 +103,8 @@ def kaohe_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, kaohe:
         invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context, raise_on_error=False)
         yield from invocation.stream()
     keep_parse_state(invocation.target_path)
+    if not (invocation.target_path / "run_results.json").exists():  # dbt stopped before any node
+        raise dg.Failure(description=f"dbt build did not run: {invocation.error}", allow_retries=False)
     results = invocation.get_artifact("run_results.json")["results"]
     errors = [r for r in results if r["status"] == "error"]
     if errors:
@@ -115,8 +117,8 @@ def kaohe_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, kaohe:
     if skipped:
         # A failing test of severity error stops dbt before the models downstream of it; the gate
         # cannot judge marts that were not built, so the run stops here (and reports why).
-        failing = [r["unique_id"].split(".")[2] for r in results if r["status"] == "fail"]
         with kaohe.write() as con:
+            failing = failing_tests(con, results)
             dangling = dangling_references(con)
         raise dg.Failure(
             description=f"dbt skipped {len(skipped)} node(s) downstream of failing tests "
@@ -125,6 +127,24 @@ def kaohe_dbt_assets(context: AssetExecutionContext, dbt: DbtCliResource, kaohe:
         )
     with kaohe.write() as con:  # what this warehouse is now built from (build_state.py)
         record_build(con, fingerprint, context.run.run_id)
+
+
+def failing_tests(con, results: list[dict[str, Any]]) -> list[str]:
+    """The failing tests of a dbt build by name; for a primary_key test (one test, several
+    invariants: dbt/macros/test_primary_key.sql), which of them failed, from its failing rows."""
+    named = []
+    for result in results:
+        if result["status"] != "fail":
+            continue
+        name = result["unique_id"].split(".")[2]
+        if name.startswith("primary_key_") and result.get("compiled_code"):
+            rows = con.execute(
+                f"select problem, column_name, count(*) from ({result['compiled_code']}) group by all order by all"
+            ).fetchall()
+            found = [f"{n} duplicate key(s)" if p == "duplicate_key" else f"{c} null in {n} row(s)" for p, c, n in rows]
+            name += f" ({', '.join(found)})"
+        named.append(name)
+    return named
 
 
 class KaoheDbt(DbtCliResource):

@@ -65,3 +65,38 @@ def test_a_failing_command_raises_a_failure_naming_dbt(dbt_manifest, warehouse):
 
     with pytest.raises(dg.Failure, match="dbt run-operation failed"):
         dbt_resource().cli(["run-operation", "no_such_macro"], manifest=kaohe_dbt.manifest_path).wait()
+
+
+def test_a_failing_primary_key_test_says_which_invariant_failed():
+    """The failing rows of a primary_key test name their problem (dbt/macros/test_primary_key.sql,
+    compiled here by hand for a table keyed by (year, unit_code) with total_score required)."""
+    import duckdb
+
+    from dagster_project.transform.dbt_assets import failing_tests
+
+    con = duckdb.connect()
+    con.execute(
+        "create table unit_scores as select * from (values (2023, 'U1', 80.0), (2023, 'U1', 81.0), "
+        "(2023, 'U2', null), (2023, null, 70.0), (2023, 'U3', null)) t(year, unit_code, total_score)"
+    )
+    compiled = (
+        "select 'duplicate_key' as problem, null as column_name, count(*) as rows_sharing_key from unit_scores "
+        'group by "year", "unit_code" having count(*) > 1 '
+        "union all select 'null', 'year', 1 from unit_scores where \"year\" is null "
+        "union all select 'null', 'unit_code', 1 from unit_scores where \"unit_code\" is null "
+        "union all select 'null', 'total_score', 1 from unit_scores where \"total_score\" is null"
+    )
+    results = [
+        {
+            "status": "fail",
+            "unique_id": "test.kaohe.primary_key_unit_scores_year__unit_code.1a2b",
+            "compiled_code": compiled,
+        },
+        {"status": "pass", "unique_id": "test.kaohe.primary_key_task_scores_task_id.3c4d", "compiled_code": compiled},
+        {"status": "fail", "unique_id": "test.kaohe.assert_ranks_are_gapless", "compiled_code": "select 1"},
+    ]
+    assert failing_tests(con, results) == [
+        "primary_key_unit_scores_year__unit_code"
+        " (1 duplicate key(s), total_score null in 2 row(s), unit_code null in 1 row(s))",
+        "assert_ranks_are_gapless",
+    ]
