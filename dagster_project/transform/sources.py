@@ -105,9 +105,12 @@ def _staging_model(contract: Contract, contracts: dict[str, Contract]) -> dict:
     # one test for the grain and the required columns (dbt/macros/test_primary_key.sql)
     key = [staged[name].staging_name for name in contract.key]
     required = [c.staging_name for c in staged.values() if c.required and c.staging_name not in key]
-    model_tests = [{"primary_key": {"arguments": {"columns": key, "required": required}}}]
+    name = f"stg_{contract.system}__{contract.table}"
+    model_tests = [
+        {"primary_key": {"name": f"primary_key_{name}", "arguments": {"columns": key, "required": required}}}
+    ]
     return {
-        "name": f"stg_{contract.system}__{contract.table}",
+        "name": name,
         "description": f"{contract.label} — current load of `{contract.system}/{contract.table}`, typed.",
         "columns": columns,
         "data_tests": model_tests,

@@ -168,7 +168,7 @@ def test_the_gate_catches_a_duplicated_unit_and_a_rank_gap_by_dbt_and_an_id_numb
     # one key shared by two rows; the duplicate breaks its category's and its group's ranks, and
     # the gap is in the same group: one failing category, one failing group
     assert done.returncode == 1, done.stdout[-3000:]
-    assert "FAIL 1 primary_key_unit_scores_" in done.stdout, done.stdout[-3000:]
+    assert "FAIL 1 primary_key_unit_scores " in done.stdout, done.stdout[-3000:]
     assert "FAIL 2 assert_ranks_are_gapless" in done.stdout, done.stdout[-3000:]
     outcomes = {s.name: s for s in run_suites(broken, pii_key())}
     assert [(e.frame, e.unexpected_count) for e in outcomes["personal_data"].failed] == [("personal_data_hits", 1)]

@@ -120,15 +120,11 @@ def test_every_check_title_of_the_project_has_no_latin_letter_in_chinese(dbt_man
     from dagster_project.quality.report import check_titles
 
     zh, en = check_titles("zh"), check_titles("en")
-    assert set(zh) == set(en) and len(zh) > 150
+    assert set(zh) == set(en) and len(zh) > 100
     assert {name: title for name, title in zh.items() if re.search("[A-Za-z]", title)} == {}
-    grain = next(
-        name
-        for name in zh
-        if name.startswith(("primary_key_unit_scores_", "unique_combination_unit_scores_year__unit_code"))
-    )  # primary_key or the pair it replaces
-    assert zh[grain].startswith("每个（考核年度、统一社会信用代码）只有一行")
-    assert en[grain].startswith("one row per (year, unit_code)")
+    key = "每个（考核年度、统一社会信用代码）只有一行；考核年度、统一社会信用代码、"
+    assert zh["primary_key_unit_scores"].startswith(key)
+    assert en["primary_key_unit_scores"].startswith("one row per (year, unit_code); no null in: year, unit_code, ")
     grades = next(t for n, t in zh.items() if n.startswith("accepted_values_unit_scores_grade"))
     assert grades == "等次只能是：一等、二等、三等"  # from the label seed dim_grade
     genders = next(t for n, t in zh.items() if n.startswith("accepted_values_stg_staffing__persons_gender"))

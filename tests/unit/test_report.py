@@ -161,8 +161,7 @@ def test_a_rejected_cell_shows_its_value_and_a_child_its_rejected_parent(tmp_pat
     assert "引用的上级记录不存在或被拒收 2" in page
 
 
-# unit_scores' key: the primary_key test, or the unique_combination it replaces
-UNIT_SCORES_KEY = ("primary_key_unit_scores_", "unique_combination_unit_scores_year__unit_code")
+DBT_FAILED = CheckOutcome("marts/unit_scores", "primary_key_unit_scores", False, "ERROR", "", 2)
 GX_WARNED = CheckOutcome(
     "publish/quality_gate", "gx_sources", False, "WARN", "has_reviews: 1 rows", 1, "great_expectations"
 )
@@ -177,18 +176,15 @@ def _check_titles(page: str) -> dict[str, str]:
 
 
 def test_a_check_is_titled_in_the_pages_language(tmp_path, dbt_manifest):
-    from dagster_project.quality.report import check_titles
-
-    grain = next(name for name in check_titles("en") if name.startswith(UNIT_SCORES_KEY))
-    failed = CheckOutcome("marts/unit_scores", grain, False, "ERROR", "", 2)
     path = write_report(
-        report_path(tmp_path / "published", "r"), "r", [failed, GX_WARNED, FAILED, PASSED], VERDICT_BLOCKED,
+        report_path(tmp_path / "published", "r"), "r", [DBT_FAILED, GX_WARNED, FAILED, PASSED], VERDICT_BLOCKED,
         "2024-01-31",
     )  # fmt: skip
     zh = _check_titles(path.read_text(encoding="utf-8"))
     en = _check_titles(english_path(path).read_text(encoding="utf-8"))
-    assert zh[grain].startswith("每个（考核年度、统一社会信用代码）只有一行")
-    assert en[grain].startswith("one row per (year, unit_code)")
+    key = "每个（考核年度、统一社会信用代码）只有一行；考核年度、统一社会信用代码、"
+    assert zh["primary_key_unit_scores"].startswith(key)
+    assert en["primary_key_unit_scores"].startswith("one row per (year, unit_code); no null in: year, unit_code, ")
     assert zh["assert_ranks_are_gapless"] == "失败表示某类别或考核组内的名次不是从 1 起的连续整数（有空缺或并列）。"
     assert zh["gx_sources"].startswith("源数据：年终时名单内每个单位都有评议数据")
     assert en["gx_sources"].startswith("Source level: reviews for every roster unit")
