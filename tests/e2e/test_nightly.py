@@ -125,7 +125,7 @@ def test_dirty_delivery_quarantines_exactly_the_manifest_and_is_idempotent(tmp_p
         assert f"<summary>{system}.{table}: {len(rows):,} — {counted}</summary>" in page
     # failed checks come first, in plain words, the technical name beside
     assert page.index("未通过和警告的检查") < page.index("项检查通过")
-    assert "no table in force has more than 5% of its rows quarantined" in page
+    assert "在用数据中没有哪张表被拒收的行超过 5%" in page
 
     counts_sql = (
         " union all ".join(
