@@ -187,22 +187,38 @@ def quarantine_shares(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, in
     ).fetchall()
 
 
-def share_verdicts(shares: list[tuple[str, int, int, float]]) -> tuple[list[str], list[str]]:
-    """The tables over their contract's rejected share: (blocking, warnings). A table blocks only
-    with at least its contract's least number of rejected rows; with fewer it is a warning."""
+def shares_over_limit(shares: list[tuple[str, int, int, float]]) -> list[dict]:
+    """The tables over their contract's rejected share, each with its figures (the quality report
+    words them in Chinese or English). A table blocks only with at least its contract's least
+    number of rejected rows; with fewer it is a warning."""
     contracts = load_contracts()
-    blocking, warnings = [], []
+    over = []
     for table, read, rejected, share in shares:
         contract = contracts.get(table)
         limit = contract.max_rejected_share if contract else QUARANTINE_SHARE_LIMIT
         least = contract.min_rejected_rows if contract else 1
-        if share <= limit:
-            continue
-        said = f"{table}: {rejected:,} of {read:,} rows quarantined ({share:.1%}, over {limit:.0%})"
-        if rejected >= least:
+        if share > limit:
+            over.append(
+                {"table": table, "label": contract.label if contract else table, "read": read, "rejected": rejected,
+                 "share": share, "limit": limit, "least": least, "blocking": rejected >= least}
+            )  # fmt: skip
+    return over
+
+
+def share_verdicts(shares: list[tuple[str, int, int, float]]) -> tuple[list[str], list[str]]:
+    """The tables over their contract's rejected share, in words: (blocking, warnings)."""
+    return _in_words(shares_over_limit(shares))
+
+
+def _in_words(over: list[dict]) -> tuple[list[str], list[str]]:
+    blocking, warnings = [], []
+    for o in over:
+        said = f"{o['table']}: {o['rejected']:,} of {o['read']:,} rows quarantined"
+        said += f" ({o['share']:.1%}, over {o['limit']:.0%})"
+        if o["blocking"]:
             blocking.append(said)
         else:
-            warnings.append(f"{said}, fewer than {least} rows: a warning")
+            warnings.append(f"{said}, fewer than {o['least']} rows: a warning")
     return blocking, warnings
 
 
@@ -215,11 +231,15 @@ def share_verdicts(shares: list[tuple[str, int, int, float]]) -> tuple[list[str]
 def quarantine_share_within_limit(kaohe: KaoheSettings) -> dg.AssetCheckResult:
     with kaohe.write() as con:
         shares = quarantine_shares(con)
-    blocking, warnings = share_verdicts(shares)
+    over = shares_over_limit(shares)
+    blocking, warnings = _in_words(over)
     return dg.AssetCheckResult(
         passed=not blocking and not warnings,
         # Over the share with fewer rows than the least number: reported, not blocking.
         severity=dg.AssetCheckSeverity.ERROR if blocking else dg.AssetCheckSeverity.WARN,
         description="; ".join(blocking + warnings) or "every table under the limit",
-        metadata={t: dg.MetadataValue.float(round(share, 6)) for t, _, _, share in shares},
+        metadata={
+            **{t: dg.MetadataValue.float(round(share, 6)) for t, _, _, share in shares},
+            "detail": dg.MetadataValue.json({"over": over}),
+        },
     )

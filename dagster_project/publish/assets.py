@@ -90,6 +90,7 @@ def gx_outcomes(suites: list[SuiteOutcome]) -> list[CheckOutcome]:
             description=suite.summary(),
             failing_rows=sum(e.unexpected_count for e in suite.failed),
             source="great_expectations",
+            facts=suite.facts(),
         )
         for suite in suites
     ]
@@ -106,6 +107,7 @@ def gx_check_results(suites: list[SuiteOutcome], outcomes: list[CheckOutcome]) -
                 "source": "great_expectations",
                 "unexpected_count": outcome.failing_rows or 0,
                 "expectations": len(suite.expectations),
+                "detail": dg.MetadataValue.json(outcome.facts),
             },
         )
 

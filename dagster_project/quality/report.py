@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -29,6 +29,9 @@ class CheckOutcome:
     description: str = ""
     failing_rows: int | None = None
     source: str = "dbt"  # dbt | great_expectations | dagster
+    # what the check found, as figures the report words in the page's language (check_detail):
+    # a GX suite's SuiteOutcome.facts(), the share check's {"over": [...]}; else the description
+    facts: dict | None = field(default=None, compare=False, hash=False)
 
 
 def outcome_of(evaluation) -> CheckOutcome:
@@ -43,6 +46,7 @@ def outcome_of(evaluation) -> CheckOutcome:
         description=evaluation.description or "",
         failing_rows=int(failing) if isinstance(failing, int | float) else None,
         source=str(meta.get("source", "dbt" if "dagster_dbt/failed_row_count" in meta else "dagster")),
+        facts=meta.get("detail") if isinstance(meta.get("detail"), dict) else None,
     )
 
 
@@ -88,6 +92,7 @@ figure.trend{margin:0}figcaption{font-size:.85rem;color:#656d76}svg{background:#
 """
 LANGUAGES = ("zh", "en")
 SHOWN_QUARANTINE_ROWS = 20  # per table on the page; the CSV beside it has them all
+SHOWN_UNITS = 10  # named per unmet expectation; the rest counted
 HISTORY_FILE = "report_history.jsonl"  # in <publish>/ (not runs/: only run folders there)
 TREND_RUNS = 30
 LAYER_ORDER = (
@@ -450,13 +455,49 @@ class _Page:
         return t["quarantine_count"].format(cells=f"{len(self.quarantine):,}", rows=f"{rows:,}")
 
 
+def check_detail(o: CheckOutcome, t: dict) -> str:
+    """What a check found, in the page's words (`t`): a GX suite's unmet expectations (rows, the
+    units named) or the tables over their quarantine share; any other check's own description."""
+    facts = o.facts or {}
+    if "met" in facts:
+        return t["gx_met"].format(n=facts["met"])
+    if "failed" in facts:
+        return t["item_sep"].join(_unmet(e, t) for e in facts["failed"])
+    if "over" in facts:
+        if not facts["over"]:
+            return t["share_ok"]
+        return t["item_sep"].join(_over_share(table, t) for table in facts["over"])
+    return o.description
+
+
+def _unmet(e: dict, t: dict) -> str:
+    technical = f"{e['type']}({e['column']}) on {e['frame']}"
+    what = t["gx_what"].format(zh=e.get("zh") or "", technical=technical) or technical
+    said = t["gx_unmet"].format(what=what, rows=f"{e['rows']:,}") + (t["gx_warn"] if e.get("warn") else "")
+    units = e.get("units") or []
+    if units:
+        named = t["list_sep"].join(units[:SHOWN_UNITS])
+        more = t["more_units"].format(n=len(units) - SHOWN_UNITS) if len(units) > SHOWN_UNITS else ""
+        said += t["gx_units"].format(units=named + more)
+    return said
+
+
+def _over_share(o: dict, t: dict) -> str:
+    table = t["share_table"].format(label=o.get("label") or o["table"], table=o["table"])
+    said = t["share_over"].format(
+        table=table, rejected=f"{o['rejected']:,}", read=f"{o['read']:,}", share=f"{o['share']:.1%}",
+        limit=f"{o['limit']:.0%}",
+    )  # fmt: skip
+    return said if o["blocking"] else said + t["share_warning"].format(least=o["least"])
+
+
 def _table(outcomes: list[CheckOutcome], titles: dict[str, str], t: dict) -> str:
     rows = []
     for o in outcomes:
         status = "pass" if o.passed else ("fail" if o.severity == "ERROR" else "warn")
         count = "" if o.failing_rows is None else f"{o.failing_rows:,}"
         title = titles.get(o.name) or o.name
-        detail = "" if o.passed and o.source == "dbt" else o.description
+        detail = "" if o.passed and o.source == "dbt" else check_detail(o, t)
         rows.append(
             f"<tr><td class={status}>{html.escape(t['status_' + status])}</td><td>{html.escape(o.asset)}</td>"
             f"<td>{html.escape(title)}<span class=tech>{html.escape(o.name)}</span></td>"

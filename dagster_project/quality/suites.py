@@ -30,6 +30,7 @@ class ExpectationOutcome:
     severity: str
     unexpected_count: int
     units: tuple[str, ...] = ()  # the units of the unexpected rows ("name（code）"), when the frame has unit_code
+    zh: str = ""  # what it expects in Chinese words (the expectation's meta.zh)
 
 
 @dataclass
@@ -50,6 +51,19 @@ class SuiteOutcome:
     @property
     def passed(self) -> bool:
         return not self.failed
+
+    def facts(self) -> dict:
+        """The outcome as the quality report words it in either language (report.check_detail):
+        how many expectations were met, or each unmet one with its rows and units."""
+        if not self.failed:
+            return {"met": len(self.expectations)}
+        return {
+            "failed": [
+                {"type": e.type, "column": e.column, "frame": e.frame, "rows": e.unexpected_count,
+                 "warn": e.severity != "error", "units": list(e.units), "zh": e.zh}
+                for e in self.failed
+            ]
+        }  # fmt: skip
 
     def summary(self) -> str:
         if not self.failed:
@@ -147,6 +161,7 @@ def run_suites(warehouse: Path, pii_key: bytes) -> list[SuiteOutcome]:
                             if not item.success
                             else 0,
                             units=units,
+                            zh=str((config.meta or {}).get("zh", "")),
                         )
                     )
             outcomes.append(outcome)

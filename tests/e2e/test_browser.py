@@ -50,14 +50,17 @@ def layout(page: Path, selector: str, tmp_path: Path) -> dict:
 def test_a_warnings_detail_is_on_screen_at_1400_px(sample_published, tmp_path):
     _, settings, report = sample_published
     page = report_path(settings.publish_dir, report.run_id)
-    # the last cell of each warning row is its detail ("… on register_crosschecks: 1 rows")
+    # the last cell of each warning row is its detail
     probe = layout(page, "tr:has(td.warn) > td:last-child", tmp_path)
     assert probe["inner"] == WIDTH and probe["scroll"] <= WIDTH  # nothing off to the right
     assert len(probe["boxes"]) == 2
     for box in probe["boxes"]:
         assert box["text"] and box["width"] > 100 and box["height"] > 0
         assert 0 <= box["left"] < box["right"] <= WIDTH, box
-    assert any("register_crosschecks" in box["text"] for box in probe["boxes"])
+    # in Chinese: what was expected, the rows, the units by name; Latin letters only in the codes
+    # in brackets (a unit's code, a source table's name)
+    assert any(box["text"].startswith("实名制核对应无发现：") for box in probe["boxes"]), probe["boxes"]
+    assert [b["text"] for b in probe["boxes"] if re.search("[A-Za-z]", re.sub("（[^）]*）", "", b["text"]))] == []
     shot = screenshot(page, tmp_path / "report.png", WIDTH, 900)
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 

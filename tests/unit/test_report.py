@@ -189,3 +189,93 @@ def test_a_check_is_titled_in_the_pages_language(tmp_path, dbt_manifest):
     assert zh["gx_sources"].startswith("源数据：年终时名单内每个单位都有评议数据")
     assert en["gx_sources"].startswith("Source level: reviews for every roster unit")
     assert len(zh) == 4 and [name for name, title in zh.items() if re.search("[A-Za-z]", title)] == []
+
+
+def _details(page: str) -> dict[str, str]:
+    """technical name → the detail column of its check row."""
+    return {
+        name: html.unescape(detail)
+        for name, detail in re.findall(
+            r"<span class=tech>([^<]*)</span></td><td>[^<]*</td><td>[^<]*</td><td>([^<]*)</td></tr>", page
+        )
+    }
+
+
+def test_what_a_check_found_is_said_in_the_pages_language(tmp_path):
+    """A GX suite's unmet expectations and the quarantine share check's tables, from the figures the
+    checks record (read back from the Dagster event as the publishing step does): Chinese on the
+    Chinese page, English on the English one; ten units named, the rest counted."""
+    import dagster as dg
+
+    from dagster_project.quality.report import outcome_of
+    from dagster_project.quality.suites import ExpectationOutcome, SuiteOutcome
+
+    units = tuple(f"单位{i}（1132000000000000{i:02d}）" for i in range(12))
+    reviews = ExpectationOutcome(
+        "year_end_reviews", "expect_column_values_to_be_in_set", "has_reviews", False, "warn", 12, units,
+        "年终时名单内每个单位都有评议数据",
+    )  # fmt: skip
+    register = ExpectationOutcome(
+        "year_end_reviews",
+        "expect_column_values_to_be_in_set",
+        "in_register",
+        True,
+        "warn",
+        0,
+        (),
+        "名单内每个单位都在实名制名册中",
+    )
+    suite = SuiteOutcome("sources", "", [reviews, register])
+    evaluation = dg.AssetCheckEvaluation(
+        asset_key=dg.AssetKey(["publish", "quality_gate"]), check_name="gx_sources", passed=False,
+        severity=dg.AssetCheckSeverity.WARN, description=suite.summary(),
+        metadata={"source": "great_expectations", "detail": dg.MetadataValue.json(suite.facts())},
+    )  # fmt: skip
+    gx = outcome_of(evaluation)
+    lights = SuiteOutcome("task_lights", "", [ExpectationOutcome("light_coverage", "t", "c", True, "error", 0)])
+    met = CheckOutcome(
+        "publish/quality_gate", "gx_task_lights", True, "ERROR", "1 expectations met", 0, "great_expectations",
+        facts=lights.facts(),
+    )  # fmt: skip
+    over = [
+        {"table": "performance.incidents", "label": "问题记录", "read": 12, "rejected": 5, "share": 5 / 12,
+         "limit": 0.05, "least": 5, "blocking": True},
+        {"table": "staffing.persons", "label": "人员", "read": 100, "rejected": 3, "share": 0.03, "limit": 0.02,
+         "least": 5, "blocking": False},
+    ]  # fmt: skip
+    share = CheckOutcome(
+        "ingest/quarantine", "quarantine_share_within_limit", False, "ERROR", "", None, "dagster", facts={"over": over}
+    )
+    path = write_report(
+        report_path(tmp_path / "published", "r"), "r", [gx, share, met, PASSED], VERDICT_BLOCKED, "2024-01-31"
+    )
+    zh = _details(path.read_text(encoding="utf-8"))
+    en = _details(english_path(path).read_text(encoding="utf-8"))
+    named = "、".join(units[:10])
+    assert zh["gx_sources"] == f"年终时名单内每个单位都有评议数据：12 行不符合（警告），涉及单位：{named}等，另有 2 个"
+    assert zh["quarantine_share_within_limit"] == (
+        "问题记录（performance.incidents）：12 行中 5 行被拒收（41.7%，超过 5%）；"
+        "人员（staffing.persons）：100 行中 3 行被拒收（3.0%，超过 2%），不足 5 行，只作警告"
+    )
+    assert zh["gx_task_lights"] == "1 项期望全部满足"
+    assert zh["assert_ranks_are_gapless"] == ""  # a passed dbt test: its title says it all
+    assert en["gx_sources"] == (
+        f"expect_column_values_to_be_in_set(has_reviews) on year_end_reviews: 12 rows [warn] — units: "
+        f"{', '.join(units[:10])} … (+2)"
+    )
+    assert en["quarantine_share_within_limit"] == (
+        "performance.incidents: 5 of 12 rows quarantined (41.7%, over 5%); "
+        "staffing.persons: 3 of 100 rows quarantined (3.0%, over 2%), fewer than 5 rows: a warning"
+    )
+    assert en["gx_task_lights"] == "1 expectations met"
+    # the English words are those the check itself records (ingest/assets.share_verdicts)
+    from dagster_project.ingest.assets import _in_words
+
+    blocking, warnings = _in_words(over)
+    assert "; ".join(blocking + warnings) == en["quarantine_share_within_limit"]
+    # an outcome without figures (a run recorded before them) keeps its own description
+    old = CheckOutcome(
+        "ingest/quarantine", "quarantine_share_within_limit", True, "ERROR", "every table under the limit", 0, "dagster"
+    )
+    path = write_report(report_path(tmp_path / "published", "s"), "s", [old], VERDICT_BLOCKED, "2024-01-31")
+    assert _details(path.read_text(encoding="utf-8"))["quarantine_share_within_limit"] == "every table under the limit"

@@ -4,6 +4,7 @@ values and no null check is held twice, and every frame a suite reads exists and
 from __future__ import annotations
 
 import json
+import re
 
 from dagster_project.core.dbt_project import MANIFEST
 from dagster_project.quality.frames import FRAMES
@@ -56,3 +57,11 @@ def test_a_warning_names_the_units_of_its_unexpected_rows():
         "U3",
     )
     assert unexpected_units(frame.drop(columns=["unit_code"]), "expect_table_row_count_to_equal", {}) == ()
+
+
+def test_every_expectation_says_in_chinese_what_it_expects():
+    """meta.zh: the words of an unmet expectation on the Chinese quality report (report.check_detail)."""
+    expectations = [e for suite in load_suites() for e in suite["expectations"]]
+    words = [e.get("meta", {}).get("zh", "") for e in expectations]
+    assert len(expectations) == 18 and all(words)
+    assert [w for w in words if re.search("[A-Za-z]", w)] == []
