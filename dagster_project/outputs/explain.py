@@ -149,10 +149,13 @@ def _data_issues(con: duckdb.DuckDBPyConnection, unit: dict, console: Console, w
         "select * from marts.unit_data_issues where unit_code = ? and year = ? order by issue_no",
         [unit["unit_code"], unit["year"]],
     ):
+        reasons = t["list_sep"].join(w.label("rejection", r) for r in str(issue["reason"]).split("+"))
+        # detail is in Chinese; detail_en (absent from publications before it) in English
+        detail = issue["detail"] if w.lang == "zh" else issue.get("detail_en", issue["detail"])
         console.print(
             t["issue"].format(
                 issue=w.label("issue", issue["issue"]), table=issue["source_table"], line=issue["line"],
-                delivery=issue["delivery"], reason=w.label("rejection", issue["reason"]), detail=issue["detail"],
+                delivery=issue["delivery"], reason=reasons, detail=detail,
             ),
             markup=False,
         )  # fmt: skip

@@ -60,6 +60,7 @@ class Sheet:
     table: str
     order: str  # SQL order by of the sheet's rows
     labels: tuple[tuple[str, str], ...] = ()  # (column, label table) only in this sheet
+    hidden: tuple[str, ...] = ()  # columns the sheet leaves out
 
 
 DETAIL_SHEETS = [
@@ -74,7 +75,8 @@ DETAIL_SHEETS = [
 OPTIONAL_SHEETS = [  # when the publication has the mart
     Sheet("失实线索", "report_clues", "unit_code, clue, task_id"),
     Sheet("DEA", "unit_dea", "group_code, category, unit_code"),
-    Sheet("数据问题", "unit_data_issues", "unit_code"),
+    # the office reads detail (Chinese); reason holds rejection reasons, '+'-joined
+    Sheet("数据问题", "unit_data_issues", "unit_code", (("reason", "rejection"),), hidden=("detail_en",)),
 ]
 
 
@@ -206,10 +208,10 @@ def _shown(
     booleans, local times without a time zone."""
     t = texts()
     shown = frame.copy()
-    for column, domain in (*LABELLED.items(), *extra):
+    for column, domain in (LABELLED | dict(extra)).items():  # a sheet's own label table first
         if column in shown:  # each code labelled once; NA (an interim grade) stays empty
             codes = shown[column].dropna().unique()
-            shown[column] = shown[column].map({code: book.names.label(domain, code) for code in codes}).astype(object)
+            shown[column] = shown[column].map({code: _label(book.names, domain, code) for code in codes}).astype(object)
     if "component" in shown:
         shown["component"] = shown["component"].map(lambda v: t["component"].get(v, v))
     if "unit_code" in shown and "unit_name" not in shown:
@@ -224,6 +226,13 @@ def _shown(
         elif isinstance(series.dtype, pd.DatetimeTZDtype):
             shown[column] = series.dt.tz_convert(LOCAL).dt.tz_localize(None)
     return shown
+
+
+def _label(names: Labels, domain: str, code: Any) -> Any:
+    """A code's label; a row's rejection reasons ('bad_type+duplicate_key') each by theirs."""
+    if domain == "rejection" and isinstance(code, str) and "+" in code:
+        return "、".join(str(names.label(domain, part)) for part in code.split("+"))
+    return names.label(domain, code)
 
 
 def _write(book: _Book, title: str, frame: pd.DataFrame, labels: dict[str, str]) -> None:
@@ -350,7 +359,8 @@ def export(publish_dir: Path, year: int, out: Path) -> dict[str, int]:
                         rule_words(book.names, c, "zh", params, r)
                         for c, r in zip(rows["code"], rows["rule"], strict=True)
                     ]
-                _write(book, spec.title, _shown(rows.drop(columns=["year"]), book, labels, spec.labels), labels)
+                shown = rows.drop(columns=["year", *(c for c in spec.hidden if c in rows)])
+                _write(book, spec.title, _shown(shown, book, labels, spec.labels), labels)
                 counts[spec.title] = len(rows)
             # docs/methodology.md §14 (imported here: the section module imports scorecard_data, which imports this one)
             from dagster_project.analysis.certainty_section import UNCERTAIN_SHEET, uncertain_grades

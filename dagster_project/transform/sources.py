@@ -161,11 +161,30 @@ def render_keys(contracts: dict[str, Contract] | None = None) -> str:
     )
 
 
+def render_column_labels(contracts: dict[str, Contract] | None = None) -> str:
+    """The macro `contract_column_labels()`: (table_name, column_name, label_zh) of every contract
+    column, as the quarantine names them, for wording the rejected rows in Chinese
+    (dbt/models/intermediate/data_issues/int_rejected_rows.sql)."""
+    rows = [
+        (contract.name, column.name, (column.zh or column.name).replace("'", "''"))
+        for contract in sorted((contracts or load_contracts()).values(), key=lambda c: c.name)
+        for column in contract.columns
+    ]
+    values = ",\n".join(f"        ('{table}', '{name}', '{label}')" for table, name, label in rows)
+    return (
+        "{#- " + HEADER.strip("# \n") + " -#}\n"
+        "{% macro contract_column_labels() -%}\n"
+        "    select * from (values\n" + values + "\n    ) as labels (table_name, column_name, label_zh)\n"
+        "{%- endmacro %}\n"
+    )
+
+
 def source_files() -> dict[Path, str]:
     """Every generated file and its text."""
     files = {
         DBT_PROJECT_DIR / "macros" / "enum_code.sql": render_enum_macro(),
         DBT_PROJECT_DIR / "macros" / "contract_keys.sql": render_keys(),
+        DBT_PROJECT_DIR / "macros" / "contract_column_labels.sql": render_column_labels(),
     }
     for system in SYSTEMS:
         folder = DBT_PROJECT_DIR / "models" / "staging" / system

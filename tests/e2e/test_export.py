@@ -214,3 +214,38 @@ def test_an_interim_publication_exports_with_its_stage_and_no_grade(workbook, tm
     assert {r["等次"] for r in rows} == {None}
     cover = {item: value for item, value in book["封面"].iter_rows(min_row=4, max_col=2, values_only=True) if item}
     assert cover["阶段"] == "半年评估"
+
+
+def test_the_data_issues_sheet_shows_the_reasons_labels_and_the_chinese_detail(workbook, tmp_path):
+    """Two issues added by hand to a copy of the sample's publication: the 数据问题 sheet labels each
+    rejection reason of a row (dim_rejection_reason; two reasons joined by 、) and shows the Chinese
+    detail; the English one (detail_en, for English pages) is not a column of the office's sheet."""
+    publish_dir, _, _ = workbook
+    copied = tmp_path / "published"
+    copied.mkdir()
+    con = duckdb.connect(str(copied / "kaohe.duckdb"))
+    try:
+        con.execute(f"attach '{publish_dir / 'kaohe.duckdb'}' as sample (read_only)")
+        con.execute("copy from database sample to kaohe")
+        con.execute(
+            "insert into marts.unit_data_issues values "
+            f"(2023, '{U1}', 1, 'rejected_row', 'staffing.establishment', '20240131', 4, 'bad_type', "
+            "'核定编制数：类型不符', 'approved_count: wrong type'), "
+            f"(2023, '{U1}', 2, 'carried_forward', 'performance.roster', '20240131', 3, 'bad_type+duplicate_key', "
+            "'统一社会信用代码、考核年度：主键重复；考核年度：类型不符；已沿用 20240120 批次第 3 行', "
+            "'unit_code+year: duplicate key; year: wrong type — kept: delivery 20240120, line 3')"
+        )
+    finally:
+        con.close()
+    out = tmp_path / "issues.xlsx"
+    export(copied, 2023, out)
+    rows = _rows(load_workbook(out)["数据问题"])
+    assert [(r["问题"], r["原因"], r["说明"]) for r in rows] == [
+        ("数据行被拒收", "类型不符", "核定编制数：类型不符"),
+        (
+            "沿用上一批次数据",
+            "类型不符、主键重复",
+            "统一社会信用代码、考核年度：主键重复；考核年度：类型不符；已沿用 20240120 批次第 3 行",
+        ),
+    ]
+    assert "英文说明" not in rows[0] and "detail_en" not in rows[0]

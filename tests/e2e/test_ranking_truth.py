@@ -112,7 +112,26 @@ def test_a_rejected_establishment_row_publishes_a_provisional_ranking(bad_establ
     assert issues[["year", "unit_code", "issue", "source_table", "line", "reason"]].values.tolist() == [
         [2023, U2, "rejected_row", "staffing.establishment", 4, "bad_type"]
     ]
-    assert issues["detail"].tolist() == ["approved_count: bad_type"]
+    assert issues["detail"].tolist() == ["核定编制数：类型不符"]  # the column's Chinese name, the reason's label
+    assert issues["detail_en"].tolist() == ["approved_count: wrong type"]
+    # kaohe explain says it in the page's language: the reason's label and the detail
+    import io
+
+    from rich.console import Console
+
+    from dagster_project.outputs.explain import explain
+
+    said = {}
+    for lang in ("zh", "en"):
+        out = io.StringIO()
+        explain(Path(settings.publish_dir), U2, 2023, Console(file=out, width=200), lang)
+        said[lang] = out.getvalue()
+    assert re.search(
+        r"数据行被拒收：staffing\.establishment 第 4 行（批次 \S+）类型不符 — 核定编制数：类型不符", said["zh"]
+    )
+    assert re.search(
+        r"staffing\.establishment line 4 \(delivery \S+\) bad_type — approved_count: wrong type", said["en"]
+    )
     # provisional: not locked, so no revision is recorded and nothing is kept
     assert _marts(settings, "select count(*) as n from marts.ranking_revisions")["n"][0] == 0
     # said first, in Chinese and English
@@ -181,7 +200,8 @@ def test_a_key_rejected_in_the_newest_delivery_keeps_its_last_accepted_version(c
     assert issues[["unit_code", "issue", "source_table", "delivery", "line"]].values.tolist() == [
         [U2, "carried_forward", "staffing.establishment", "20240131", 4]
     ]
-    assert "kept: delivery 20240120, line 4" in issues["detail"][0]
+    assert issues["detail"][0].endswith("；已沿用 20240120 批次第 4 行")
+    assert issues["detail_en"][0].endswith(" — kept: delivery 20240120, line 4")
     assert report.ranking["years"][0]["carried_forward"] == 1
 
 

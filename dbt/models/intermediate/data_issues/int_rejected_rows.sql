@@ -36,15 +36,65 @@ rejected as (
     inner join loads on rows.load_id = loads.load_id
 ),
 
-violations as (
+column_labels as (
+    {{ contract_column_labels() }}
+),
+
+reason_labels as (
+    select
+        code,
+        label_zh,
+        label_en
+    from {{ ref('dim_rejection_reason') }}
+),
+
+-- each violation's column by its Chinese name: a key's columns ('a+b') each by theirs, joined by 、
+violation_parts as (
     select
         quarantine.load_id,
+        current_loads.table_name,
         quarantine.line,
-        string_agg(distinct quarantine.reason, '+' order by quarantine.reason) as reason,
-        string_agg(quarantine.column_name || ': ' || quarantine.reason, '; ' order by quarantine.column_name) as detail
+        quarantine.column_name,
+        quarantine.reason,
+        unnest(generate_series(1, len(string_split(quarantine.column_name, '+')))) as part_no
     from {{ source('ingest', 'quarantine') }} as quarantine
     inner join current_loads on quarantine.load_id = current_loads.load_id
-    group by quarantine.load_id, quarantine.line
+),
+
+violation_columns as (
+    select
+        parts.load_id,
+        parts.line,
+        parts.column_name,
+        parts.reason,
+        string_agg(
+            coalesce(column_labels.label_zh, split_part(parts.column_name, '+', parts.part_no)), '、'
+            order by parts.part_no
+        ) as column_zh
+    from violation_parts as parts
+    left join column_labels
+        on
+            parts.table_name = column_labels.table_name
+            and split_part(parts.column_name, '+', parts.part_no) = column_labels.column_name
+    group by parts.load_id, parts.line, parts.column_name, parts.reason
+),
+
+violations as (
+    select
+        columns.load_id,
+        columns.line,
+        string_agg(distinct columns.reason, '+' order by columns.reason) as reason,
+        string_agg(
+            columns.column_zh || '：' || coalesce(reasons.label_zh, columns.reason), '；'
+            order by columns.column_name, columns.reason
+        ) as detail,
+        string_agg(
+            columns.column_name || ': ' || coalesce(reasons.label_en, columns.reason), '; '
+            order by columns.column_name, columns.reason
+        ) as detail_en
+    from violation_columns as columns
+    left join reason_labels as reasons on columns.reason = reasons.code
+    group by columns.load_id, columns.line
 ),
 
 carried as (
@@ -119,6 +169,7 @@ final as (
         attributed.table_name = 'finance.execution' as touches_next_year,
         coalesce(violations.reason, 'unknown') as reason,
         violations.detail,
+        violations.detail_en,
         carried_loads.delivery as carried_from_delivery,
         carried.carried_from_line
     from attributed

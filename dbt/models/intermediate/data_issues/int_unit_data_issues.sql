@@ -46,10 +46,17 @@ issues as (
         case
             when touches.carried_from_delivery is not null
                 then
-                    touches.detail || ' — kept: delivery ' || touches.carried_from_delivery
-                    || ', line ' || touches.carried_from_line
+                    touches.detail || '；已沿用 ' || touches.carried_from_delivery
+                    || ' 批次第 ' || touches.carried_from_line || ' 行'
             else touches.detail
-        end as detail
+        end as detail,
+        case
+            when touches.carried_from_delivery is not null
+                then
+                    touches.detail_en || ' — kept: delivery ' || touches.carried_from_delivery
+                    || ', line ' || touches.carried_from_line
+            else touches.detail_en
+        end as detail_en
     from touches
     inner join roster_units on touches.year = roster_units.year and touches.unit_code = roster_units.unit_code
 
@@ -64,7 +71,8 @@ issues as (
         touches.delivery,
         touches.line,
         touches.reason,
-        'roster row rejected: ' || touches.detail as detail
+        '名单行被拒收（' || touches.detail || '）' as detail,
+        'roster row rejected: ' || touches.detail_en as detail_en
     from touches
     where
         touches.table_name = 'performance.roster'
@@ -87,7 +95,8 @@ final as (
         delivery,
         line,
         reason,
-        detail
+        detail,
+        detail_en
     from issues
 )
 

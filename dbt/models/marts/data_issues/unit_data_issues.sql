@@ -9,5 +9,6 @@ select
     delivery,
     line,
     reason,
-    detail
+    detail,
+    detail_en
 from {{ ref('int_unit_data_issues') }}
