@@ -49,14 +49,18 @@ if kaohe_dbt.preparer.using_dagster_dev():
 
 class _NoResultOfASkippedBuild(logging.Filter):
     """A run with nothing new (fingerprint.py) skips dbt and the gate on purpose; Dagster would
-    then warn once per blocking check (~270 lines) that it emitted no result. Those lines are
-    dropped; the step's own log line says why nothing ran."""
+    then warn once per blocking check that it emitted no result. Those lines are dropped; the
+    step's own log line says why nothing ran."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         return "emitted no result in step" not in record.getMessage()
 
 
-logging.getLogger("dagster._core.execution.plan.active").addFilter(_NoResultOfASkippedBuild())
+def quiet_skipped_build() -> None:
+    """Install the filter above on Dagster's step logger (once; definitions.build_definitions)."""
+    logger = logging.getLogger("dagster._core.execution.plan.active")
+    if not any(isinstance(f, _NoResultOfASkippedBuild) for f in logger.filters):
+        logger.addFilter(_NoResultOfASkippedBuild())
 
 
 class KaoheTranslator(DagsterDbtTranslator):

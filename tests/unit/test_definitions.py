@@ -174,3 +174,21 @@ def test_every_dbt_test_check_says_what_it_asserts_in_plain_words(dbt_manifest):
     assert accepted == "grade is one of: 1, 2, 3"
     related = next(d for n, d in specs.items() if n.startswith("relationships_stg_staffing__persons_unit_code"))
     assert related == "every unit_code exists in stg_staffing__units.unit_code"
+
+
+def test_a_skipped_builds_missing_check_results_are_not_logged_once_definitions_are_built(defs):
+    """Importing the dbt assets installs nothing; building the definitions installs the filter
+    once, and it drops exactly Dagster's 'emitted no result' lines."""
+    import logging
+
+    from dagster_project.definitions import build_definitions
+
+    build_definitions()  # a second time: still one filter
+    logger = logging.getLogger("dagster._core.execution.plan.active")
+    (quiet,) = [f for f in logger.filters if type(f).__name__ == "_NoResultOfASkippedBuild"]
+
+    def record(message: str) -> logging.LogRecord:
+        return logging.LogRecord(logger.name, logging.WARNING, __file__, 1, message, None, None)
+
+    assert not quiet.filter(record("Asset check 'x' emitted no result in step 'kaohe_dbt_assets'"))
+    assert quiet.filter(record("Asset check 'x' failed"))
