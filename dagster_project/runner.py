@@ -207,8 +207,7 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None, his
 
     log_path = run_log_path(kaohe)
     loggers = {"progress": _progress_logger(on_event or (lambda _e: None)), "file": _file_logger(log_path)}
-    defs = build_definitions(kaohe, loggers=loggers)
-    job = defs.resolve_job_def("nightly")
+    job = build_definitions(kaohe, loggers=loggers).resolve_job_def("nightly")
     started = time.perf_counter()
     own_warnings: list[str] = []
     # dbt writes its log lines on stdout: into the run log instead, line by line (`tail -f` works).
@@ -231,10 +230,25 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None, his
     )
     report.warnings.extend(own_warnings)
     report.warnings.extend(f"run {gone} marked failed: its process is gone (killed or crashed)" for gone in recovered)
+    tracebacks, skipped = _read_events(report, result.all_events)
+    if result.success and PUBLISH_STEP in skipped:
+        # The dbt step found nothing new since the publication in force (fingerprint.py).
+        in_force = publication_in_force(Path(kaohe.publish_dir))
+        report.up_to_date = in_force.run_id if in_force else "?"
+    report.checks = [outcome_of(evaluation) for evaluation in result.get_asset_check_evaluations()]
+    if tracebacks:
+        with log_path.open("a", encoding="utf-8") as log:
+            log.write("\n".join(["", "Unexpected errors of this run, with their tracebacks:", *tracebacks, ""]))
+    return report
+
+
+def _read_events(report: RunReport, events) -> tuple[list[str], set[str]]:
+    """The run's events into the report: failures (one line per message), step times, what each
+    materialization says; returns the tracebacks of unexpected errors and the skipped steps."""
     tracebacks = []
     failed_steps: dict[str, list[str]] = {}  # message → steps that failed with it (one line for all)
     skipped: set[str] = set()
-    for event in result.all_events:
+    for event in events:
         if event.is_step_failure or event.is_run_failure:
             data = event.step_failure_data if event.is_step_failure else event.job_failure_data
             message = failure_message(data)
@@ -248,41 +262,38 @@ def run_nightly(kaohe: KaoheSettings, on_event: EventCallback | None = None, his
         elif event.is_step_success:
             report.step_seconds[event.step_key] = event.event_specific_data.duration_ms / 1000
         elif event.event_type_value == "ASSET_MATERIALIZATION":
-            materialization = event.event_specific_data.materialization
-            meta = {k: v.value for k, v in materialization.metadata.items()}
-            if "no_file_in" in meta:
-                report.warnings.append(
-                    f"{'.'.join(materialization.asset_key.path)}: no file in delivery {meta['no_file_in']}; "
-                    "its last delivered snapshot stays current"
-                )
-            if "snapshot" in meta:
-                report.published = Path(meta["snapshot"])
-                report.ranking = meta.get("ranking_notice")
-                for year, units in (meta.get("kept_final_years") or {}).items():
-                    report.warnings.append(
-                        f"final ranking of {year} kept as published: the latest data would change {units} unit(s) "
-                        f"(see ranking_drift; rerun with --reopen {year} --reason TEXT to publish a revision)"
-                    )
-            if "report" in meta and "blocking_failures" in meta:
-                report.report = Path(meta["report"])
-            if "accepted" in meta:
-                report.tables.append(
-                    TableSummary(
-                        table=".".join(materialization.asset_key.path),
-                        rows=int(meta["rows"]),
-                        accepted=int(meta["accepted"]),
-                        rejected=int(meta["rejected"]),
-                        reused=bool(meta.get("reused")),
-                        delivery=str(meta.get("delivery", "")),
-                    )
-                )
+            _read_materialization(report, event.event_specific_data.materialization)
     report.failures = [f"{', '.join(steps)}: {message}" for message, steps in failed_steps.items()]
-    if result.success and PUBLISH_STEP in skipped:
-        # The dbt step found nothing new since the publication in force (fingerprint.py).
-        in_force = publication_in_force(Path(kaohe.publish_dir))
-        report.up_to_date = in_force.run_id if in_force else "?"
-    report.checks = [outcome_of(evaluation) for evaluation in result.get_asset_check_evaluations()]
-    if tracebacks:
-        with log_path.open("a", encoding="utf-8") as log:
-            log.write("\n".join(["", "Unexpected errors of this run, with their tracebacks:", *tracebacks, ""]))
-    return report
+    return tracebacks, skipped
+
+
+def _read_materialization(report: RunReport, materialization) -> None:
+    """What a materialization tells the summary: a table loaded, a system file missing, the
+    snapshot published (with its ranking notice and kept final rankings), the quality report."""
+    table = ".".join(materialization.asset_key.path)
+    meta = {k: v.value for k, v in materialization.metadata.items()}
+    if "no_file_in" in meta:
+        report.warnings.append(
+            f"{table}: no file in delivery {meta['no_file_in']}; its last delivered snapshot stays current"
+        )
+    if "snapshot" in meta:
+        report.published = Path(meta["snapshot"])
+        report.ranking = meta.get("ranking_notice")
+        for year, units in (meta.get("kept_final_years") or {}).items():
+            report.warnings.append(
+                f"final ranking of {year} kept as published: the latest data would change {units} unit(s) "
+                f"(see ranking_drift; rerun with --reopen {year} --reason TEXT to publish a revision)"
+            )
+    if "report" in meta and "blocking_failures" in meta:
+        report.report = Path(meta["report"])
+    if "accepted" in meta:
+        report.tables.append(
+            TableSummary(
+                table=table,
+                rows=int(meta["rows"]),
+                accepted=int(meta["accepted"]),
+                rejected=int(meta["rejected"]),
+                reused=bool(meta.get("reused")),
+                delivery=str(meta.get("delivery", "")),
+            )
+        )
