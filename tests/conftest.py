@@ -20,6 +20,27 @@ os.environ.setdefault("KAOHE_RUN_HISTORY", "0")
 SMALL_SCALE = 0.1
 SEED = 7
 
+# The longest files first: pytest-xdist (--dist loadfile) hands whole files to the workers in
+# collection order as each one frees up, so the two workers end together instead of one waiting
+# for the other's last long file. The rest keep their order.
+LONGEST_FIRST = (
+    "test_publish.py",
+    "test_ranking_truth.py",
+    "test_nightly.py",
+    "test_cli.py",
+    "test_history.py",
+    "test_one_writer.py",
+    "test_generator.py",
+    "test_scorecard.py",
+    "test_crash.py",
+    "test_sample_scores.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
 
 @pytest.fixture(scope="session")
 def small_tables() -> dict[str, pd.DataFrame]:
@@ -96,12 +117,18 @@ def sample_published(tmp_path_factory, dbt_manifest):
     return tmp, settings, report
 
 
-def run_dbt(args: list[str], warehouse: Path, target: Path):
-    """dbt of this environment on `warehouse` (its own target folder), output captured."""
+def run_dbt(args: list[str], warehouse: Path, target: Path, reuse_parse_state: bool = False):
+    """dbt of this environment on `warehouse` (its own target folder), output captured; with
+    `reuse_parse_state`, dbt starts from the project's parse state (adopted for `warehouse`)
+    instead of parsing the whole project again."""
     import subprocess
 
-    from dagster_project.core.dbt_project import dbt_executable
+    from dagster_project.core.dbt_project import adopt_parse_state, dbt_executable
     from dagster_project.core.settings import DBT_PROJECT_DIR
+
+    if reuse_parse_state:
+        target.mkdir(parents=True, exist_ok=True)
+        adopt_parse_state(warehouse, into=target / "partial_parse.msgpack")
 
     return subprocess.run(
         [dbt_executable(), *args, "--target-path", str(target),

@@ -20,6 +20,6 @@ def test_every_dbt_unit_test_passes(clean_run, tmp_path):
     warehouse = tmp_path / "kaohe.duckdb"
     shutil.copy(settings.warehouse, warehouse)
     expected = len(json.loads(MANIFEST.read_text(encoding="utf-8"))["unit_tests"])
-    done = run_dbt(["test", "--select", "test_type:unit"], warehouse, tmp_path / "target")
+    done = run_dbt(["test", "--select", "test_type:unit"], warehouse, tmp_path / "target", reuse_parse_state=True)
     assert done.returncode == 0, done.stdout[-4000:]
     assert expected >= 15 and f"PASS={expected} " in done.stdout
