@@ -22,7 +22,7 @@ import queue
 import shutil
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,8 +83,10 @@ def close_warehouse() -> None:
 
 @dataclass
 class InProcessInvocation:
-    """What kaohe's steps use of a dbt command: its Dagster events as they come (`stream`), or
-    just its end (`wait`); its target folder and artifacts."""
+    """A dbt command (`args` without the project's paths) run in this process on the warehouse of
+    KAOHE_WAREHOUSE, as kaohe's steps use it: its Dagster events as they come (`stream`), or just
+    its end (`wait`); its target folder and artifacts. `manifest` is the manifest's JSON, for
+    dagster-dbt's events."""
 
     args: list[str]
     project_dir: Path
@@ -150,36 +152,9 @@ class InProcessInvocation:
     def _raise_on_error(self) -> None:
         if self.raise_on_error and not self.success:
             raise dg.Failure(
-                description=f"dbt {' '.join(self.args[:1])} failed: {self.error or 'see the run log'}",
+                description=f"dbt {self.args[0]} failed: {self.error or 'see the run log'}",
                 allow_retries=False,
             )
 
     def get_artifact(self, artifact: str) -> dict[str, Any]:
         return orjson.loads((self.target_path / artifact).read_bytes())
-
-
-def invocation(
-    args: Sequence[str],
-    *,
-    project_dir: Path,
-    profiles_dir: Path,
-    target_path: Path,
-    manifest: Mapping[str, Any],
-    translator: Any = None,
-    context: Any = None,
-    project: Any = None,
-    raise_on_error: bool = True,
-) -> InProcessInvocation:
-    """A dbt command (`args` without the project's paths) to run in this process, on the
-    warehouse of KAOHE_WAREHOUSE. `manifest`: the manifest's JSON, for dagster-dbt's events."""
-    return InProcessInvocation(
-        args=list(args),
-        project_dir=project_dir,
-        profiles_dir=profiles_dir,
-        target_path=target_path,
-        manifest=manifest,
-        translator=translator,
-        context=context,
-        project=project,
-        raise_on_error=raise_on_error,
-    )

@@ -33,7 +33,7 @@ from dagster_project.core.dbt_project import (
     keep_parse_state,
     prepare_manifest,
 )
-from dagster_project.core.dbt_runner import InProcessInvocation, invocation
+from dagster_project.core.dbt_runner import InProcessInvocation
 from dagster_project.core.resources import KaoheSettings
 from dagster_project.core.settings import DBT_PROJECT_DIR
 from dagster_project.ingest.load import dangling_references, latest_delivered_at
@@ -185,8 +185,8 @@ class KaoheDbt(DbtCliResource):
         project_dir = Path(params.dbt_project.project_dir if params.dbt_project else self.project_dir)
         if context:
             context.log.info(f"Running dbt in this process: dbt {' '.join([*cleaned, *params.selection_args])}")
-        return invocation(
-            [*cleaned, *params.selection_args],
+        return InProcessInvocation(
+            args=[*cleaned, *params.selection_args],
             project_dir=project_dir,
             profiles_dir=Path(self.profiles_dir or project_dir),
             target_path=target_path,
