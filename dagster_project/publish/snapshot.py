@@ -118,18 +118,20 @@ def published_tables(manifest: Path = MANIFEST) -> dict[str, PublishedTable]:
     graph = json.loads(manifest.read_text(encoding="utf-8"))
     grains: dict[str, tuple[str, ...]] = {}
     required: dict[str, tuple[str, ...]] = {}
+    primary: set[str] = set()  # models whose grain is their primary_key test, whatever else they have
     for node in graph["nodes"].values():
         test = node.get("test_metadata") or {}
         if node["resource_type"] != "test" or not test:
             continue
         kwargs, model = test["kwargs"], (node.get("attached_node") or "").split(".")[-1]
-        if test["name"] in ("unique", "unique_combination", "primary_key"):
-            columns = kwargs.get("columns") or [kwargs["column_name"]]
-            grains[model] = tuple(c.strip('"') for c in columns)
         if test["name"] == "primary_key":
+            primary.add(model)
+            grains[model] = tuple(c.strip('"') for c in kwargs["columns"])
             columns = [*kwargs["columns"], *kwargs.get("required", [])]
             required[model] = tuple(dict.fromkeys(c.strip('"') for c in columns))
-        elif test["name"] == "not_null_columns":
+        elif test["name"] in ("unique", "unique_combination") and model not in primary:
+            grains[model] = tuple(c.strip('"') for c in kwargs.get("columns") or [kwargs["column_name"]])
+        elif test["name"] == "not_null_columns" and model not in primary:
             required[model] = tuple(c.strip('"') for c in kwargs["columns"])
     tables = {}
     for node in sorted(graph["nodes"].values(), key=lambda n: n["name"]):
