@@ -8,7 +8,7 @@ SAMPLE := sources/landing/sample
 SCALE ?= 10
 SCALES ?= 1,10
 
-.PHONY: install run test lint lint-sql browser dev bench clean
+.PHONY: install run test lint lint-python lint-sql browser dev bench clean
 
 install: $(INSTALLED)
 
@@ -36,9 +36,7 @@ run: $(INSTALLED) $(SAMPLE)/_READY
 # The SQL lint runs beside the tests at the lowest priority: it takes the cores the two test
 # workers leave idle (it has its own dbt target folder, so it never touches the tests' manifest);
 # its report is printed after the tests', and either failing fails `make test`.
-test: $(INSTALLED) browser
-	$(BIN)/ruff check dagster_project tests
-	$(BIN)/ruff format --check dagster_project tests
+test: $(INSTALLED) browser lint-python
 	@mkdir -p $(dir $(SQL_LINT_LOG)); nice -n 19 $(MAKE) --no-print-directory lint-sql > $(SQL_LINT_LOG) 2>&1 & sql=$$!; \
 	$(BIN)/python -m pytest -q -n auto --dist loadfile --durations=15; tests=$$?; \
 	wait $$sql; linted=$$?; echo "--- make lint-sql"; cat $(SQL_LINT_LOG); \
@@ -54,7 +52,9 @@ browser:
 	  || { $$sudo apt-get update -qq && $$sudo apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk >/dev/null; }; \
 	fi
 
-lint: $(INSTALLED) lint-sql
+lint: lint-python lint-sql
+
+lint-python: $(INSTALLED)
 	$(BIN)/ruff check dagster_project tests
 	$(BIN)/ruff format --check dagster_project tests
 
