@@ -14,6 +14,7 @@ from tempfile import mkdtemp
 
 import duckdb
 
+from dagster_project.core.dbt_child import PARENT_ENV
 from dagster_project.core.dbt_project import adopt_parse_state, dbt_executable
 from dagster_project.core.settings import DBT_PROJECT_DIR
 
@@ -64,7 +65,8 @@ def run_dbt(warehouse: Path, args: Sequence[str], env: Mapping[str, str]) -> Non
         [dbt_executable(), *args, "--target-path", str(target), "--log-path", str(target),
          "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)],
         capture_output=True, text=True, check=False,
-        env={**os.environ, **env, "KAOHE_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"},
+        env={**os.environ, **env, "KAOHE_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+             PARENT_ENV: str(os.getpid())},
     )  # fmt: skip
     if result.returncode != 0:
         errors = [line for line in result.stdout.splitlines() if "Error" in line or "error" in line]

@@ -15,7 +15,7 @@ import signal
 import sys
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
-PARENT_ENV = "KAOHE_DBT_PARENT"  # the pid of the run that starts dbt (dbt_project.dbt_parameters)
+PARENT_ENV = "KAOHE_DBT_PARENT"  # the pid of the process that starts dbt (analysis/scratch.run_dbt)
 
 
 def die_with_parent() -> None:

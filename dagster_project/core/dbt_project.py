@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dagster_project.core.check_words import ValueLabels, describe_test
-from dagster_project.core.dbt_child import PARENT_ENV
 from dagster_project.core.settings import DBT_PROJECT_DIR
 
 if TYPE_CHECKING:
@@ -151,7 +150,6 @@ def dbt_parameters(kaohe: KaoheSettings, snapshot_at: str = "") -> Iterator[None
         "KAOHE_WAREHOUSE": str(Path(kaohe.warehouse).resolve()),  # profiles.yml
         "KAOHE_AS_OF": kaohe.as_of_text(),
         "KAOHE_SNAPSHOT_AT": snapshot_at,
-        PARENT_ENV: str(os.getpid()),
     }
     before = {name: os.environ.get(name) for name in values}
     adopt_parse_state(Path(kaohe.warehouse).resolve())
